@@ -1,0 +1,272 @@
+"""The pytest plugin behind ``felles test``: fixtures, requirement markers, results.
+
+Loaded explicitly (``-p felles.runner.plugin``) by :mod:`felles.runner.session`,
+never auto-registered, so installing felles does not change a vendor's own
+pytest runs. Each check is one function marked with the one requirement it
+proves; this plugin skips checks of classes not under test, classifies
+outcomes (failed = the target's fault, error = ours), and writes one JSON line
+per check for the session to turn into a report.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import seed as hypothesis_seed
+
+from felles.errors import TargetUnreachableError
+from felles.report.model import Status
+from felles.runner.client import ApiClient, Recorder
+from felles.runner.config import RunConfig
+from felles.runner.failures import ConformanceFailure
+from felles.runner.generators import Generators
+from felles.runner.secrets import redact
+from felles.runner.tokens import TokenSource
+from felles.standard import Component, default_catalogue
+
+_CONFIG_KEY = pytest.StashKey[RunConfig]()
+_RECORDER_KEY = pytest.StashKey[Recorder]()
+_write_lock = threading.Lock()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--felles-config", help="run configuration written by felles test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(id): the one spec requirement a check proves")
+    path = config.getoption("--felles-config")
+    if path:
+        config.stash[_CONFIG_KEY] = RunConfig.load(Path(path))
+
+
+def requirement_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("requirement")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    run = config.stash.get(_CONFIG_KEY, None)
+    if run is None:
+        return
+    for item in items:
+        requirement = requirement_of(item)
+        if requirement is None:
+            item.add_marker(pytest.mark.xfail(reason="check has no requirement marker", run=False))
+            continue
+        conformance_class = requirement.split("/")[3]
+        if conformance_class not in run.classes_to_test:
+            item.add_marker(pytest.mark.skip(reason=f"class {conformance_class} is not under test"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    run = item.config.stash.get(_CONFIG_KEY, None)
+    if run is None:
+        return report
+    requirement = requirement_of(item) or ""
+    status = _classify(report, call)
+    if status is None:
+        return report
+    recorder = item.stash.get(_RECORDER_KEY, None)
+    exchanges = [asdict(x) for x in recorder.exchanges()] if recorder and status is Status.FAILED else []
+    if recorder and status is Status.ERROR:
+        exchanges = [asdict(x) for x in recorder.exchanges()[-2:]]
+    report.user_properties.append(
+        (
+            "felles",
+            {
+                "checkId": item.name,
+                "requirementId": requirement,
+                "status": status.value,
+                "message": _message(report, call, status),
+                "exchanges": exchanges,
+                "seed": run.seed,
+            },
+        )
+    )
+    return report
+
+
+def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Status | None:
+    """One status per check: decided at call, or at setup if it never got there."""
+    if report.when == "setup":
+        if report.skipped:
+            return Status.SKIPPED
+        return Status.ERROR if report.failed else None
+    if report.when != "call":
+        return Status.ERROR if report.failed else None
+    if report.passed:
+        return Status.PASSED
+    if report.skipped:
+        return Status.SKIPPED
+    excinfo = call.excinfo
+    if excinfo is not None and excinfo.errisinstance(AssertionError) and not excinfo.errisinstance(
+        TargetUnreachableError
+    ):
+        return Status.FAILED
+    return Status.ERROR
+
+
+def _message(report: pytest.TestReport, call: pytest.CallInfo[None], status: Status) -> str:
+    if status is Status.SKIPPED:
+        longrepr = report.longrepr
+        if isinstance(longrepr, tuple):
+            return redact(str(longrepr[2]).removeprefix("Skipped: "))
+        return redact(str(longrepr))
+    if status is Status.PASSED or call.excinfo is None:
+        return ""
+    exc = call.excinfo.value
+    if isinstance(exc, ConformanceFailure | TargetUnreachableError):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    notes = [n for n in getattr(exc, "__notes__", []) if n.startswith("Falsifying")]
+    if notes:
+        text += "\n" + "\n".join(notes)
+    return redact(text)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Write one JSON line per finished check (runs in the controller under xdist)."""
+    for name, value in report.user_properties:
+        if name != "felles":
+            continue
+        data = dict(value)
+        data["durationSeconds"] = round(report.duration, 4)
+        path = _results_path
+        if path:
+            with _write_lock, open(path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(data, ensure_ascii=False) + "\n")
+        if _progress is not None:
+            _progress(data)
+
+
+_results_path = ""
+_progress: Callable[[dict[str, Any]], None] | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _results_path
+    run = session.config.stash.get(_CONFIG_KEY, None)
+    _results_path = run.results_path if run else ""
+
+
+def set_progress(callback: Callable[[dict[str, Any]], None] | None) -> None:
+    """Let the session print a line per check as results arrive."""
+    global _progress
+    _progress = callback
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def run_config(request: pytest.FixtureRequest) -> RunConfig:
+    try:
+        return request.config.stash[_CONFIG_KEY]
+    except KeyError:
+        pytest.skip("not running under felles test (no --felles-config)")
+
+
+@pytest.fixture(scope="session")
+def component(run_config: RunConfig) -> Component:
+    return default_catalogue().get(run_config.component)
+
+
+@pytest.fixture(scope="session")
+def http(run_config: RunConfig) -> Iterator[httpx.Client]:
+    timeout = httpx.Timeout(run_config.timeout_s)
+    with httpx.Client(timeout=timeout, verify=run_config.verify_tls, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def token_sources(run_config: RunConfig) -> dict[str, TokenSource]:
+    return {spec.role: TokenSource(spec) for spec in run_config.tokens}
+
+
+@pytest.fixture
+def recorder(request: pytest.FixtureRequest) -> Recorder:
+    recorder = Recorder()
+    request.node.stash[_RECORDER_KEY] = recorder
+    return recorder
+
+
+@pytest.fixture
+def client_for(
+    run_config: RunConfig,
+    http: httpx.Client,
+    token_sources: dict[str, TokenSource],
+    recorder: Recorder,
+) -> Callable[[str], ApiClient]:
+    """``client_for(role)``: a client acting as that role; skips if no token is configured."""
+
+    def make(role: str) -> ApiClient:
+        source = token_sources.get(role)
+        if source is None and role != "anonymous":
+            pytest.skip(f"precondition not met: no token for role {role!r} (use --token-env {role}=VAR)")
+        return ApiClient(
+            run_config.base_url,
+            http=http,
+            token=source,
+            recorder=recorder,
+            max_body_bytes=run_config.max_body_bytes,
+        )
+
+    return make
+
+
+@pytest.fixture
+def api(client_for: Callable[[str], ApiClient]) -> ApiClient:
+    """A client acting as the default role (all scopes, the kommune under test)."""
+    return client_for("default")
+
+
+@pytest.fixture
+def anonymous(client_for: Callable[[str], ApiClient]) -> ApiClient:
+    """A client that sends no token at all."""
+    return client_for("anonymous")
+
+
+@pytest.fixture(scope="session")
+def gen(component: Component) -> Generators:
+    return Generators(component)
+
+
+@pytest.fixture(scope="session")
+def examples(run_config: RunConfig) -> Callable[..., Any]:
+    """Decorator for a check's inner ``@given`` function: example count, seed, no database.
+
+    No example database is kept: it would store payloads (and could store
+    whatever the target echoed) on disk between runs.
+    """
+
+    def apply(
+        test: Callable[..., None] | None = None, *, max_examples: int | None = None
+    ) -> Any:
+        def decorate(inner: Callable[..., None]) -> Callable[..., None]:
+            configured = settings(
+                max_examples=min(max_examples or run_config.examples, run_config.examples),
+                database=None,
+                deadline=None,
+                derandomize=False,
+                phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+                print_blob=False,
+            )(inner)
+            return hypothesis_seed(run_config.seed)(configured)  # type: ignore[no-any-return]
+
+        return decorate(test) if test is not None else decorate
+
+    return apply

@@ -1,0 +1,140 @@
+"""Start the embedded reference implementation as the target of a run.
+
+The one place where the runner touches the reference implementation, and
+even here only as a separate process through ``felles serve``: the suite
+must treat it exactly like a vendor's system. A listening socket is bound
+here on a free loopback port and handed to the child, so there is no race
+for the port.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import jwt
+
+from felles.errors import FellesError
+from felles.runner.secrets import register_secret
+from felles.runner.tokens import TokenSpec
+from felles.standard import Component
+
+ISSUER = "felles-reference"
+AUDIENCE = "felles"
+HOME_KOMMUNE = "0301"  # Oslo
+OTHER_KOMMUNE = "4601"  # Bergen
+SECRET_ENV = "FELLES_REFERENCE_JWT_SECRET"
+
+
+@dataclass(frozen=True)
+class ReferenceTarget:
+    root_url: str
+    tokens: tuple[TokenSpec, ...]
+    municipality: str
+
+    def base_url(self, component: Component) -> str:
+        return f"{self.root_url}/{component.name}/{component.version}"
+
+
+def role_scopes(component: Component) -> dict[str, tuple[str, list[str]]]:
+    """Each role's kommune and scopes, derived from the OpenAPI security scheme."""
+    scopes = sorted(_declared_scopes(component))
+    return {
+        "default": (HOME_KOMMUNE, scopes),
+        "other-tenant": (OTHER_KOMMUNE, scopes),
+        "read-only": (HOME_KOMMUNE, [s for s in scopes if s.endswith(":read")]),
+        "write-only": (HOME_KOMMUNE, [s for s in scopes if s.endswith(":write")]),
+        "no-decide": (HOME_KOMMUNE, [s for s in scopes if not s.endswith(":decide")]),
+    }
+
+
+def _declared_scopes(component: Component) -> set[str]:
+    found: set[str] = set()
+    schemes = component.openapi().get("components", {}).get("securitySchemes", {})
+    for scheme in schemes.values():
+        for flow in scheme.get("flows", {}).values():
+            found.update(flow.get("scopes", {}))
+    return found
+
+
+def mint_tokens(secret: str, component: Component, *, ttl_s: int = 6 * 3600) -> tuple[TokenSpec, ...]:
+    """Sign one token per role and put it in this process's environment.
+
+    Environment, not config files: pytest-xdist workers inherit it and
+    nothing with a token in it is ever written to disk.
+    """
+    now = int(time.time())
+    specs = []
+    for role, (kommune, scopes) in role_scopes(component).items():
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + ttl_s,
+            "scope": " ".join(scopes),
+            "kommunenummer": kommune,
+            "client_id": f"felles-suite-{role}",
+        }
+        token = jwt.encode(claims, secret, algorithm="HS256")
+        register_secret(token)
+        variable = "FELLES_REFERENCE_TOKEN_" + role.upper().replace("-", "_")
+        os.environ[variable] = token
+        specs.append(TokenSpec(role=role, env=variable))
+    return tuple(specs)
+
+
+@contextmanager
+def reference_target(component: Component, *, startup_timeout_s: float = 30.0) -> Iterator[ReferenceTarget]:
+    secret = secrets.token_urlsafe(32)
+    register_secret(secret)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+    env = {**os.environ, SECRET_ENV: secret}
+    command = [sys.executable, "-m", "felles", "serve", "--fd", str(listener.fileno()), "--log-level", "warning"]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        command,
+        pass_fds=(listener.fileno(),),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    listener.close()
+    root = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(root, process, startup_timeout_s)
+        yield ReferenceTarget(root_url=root, tokens=mint_tokens(secret, component), municipality=HOME_KOMMUNE)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _wait_ready(root: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            raise FellesError(f"the reference implementation exited with code {process.returncode}: {err[-2000:]}")
+        try:
+            if httpx.get(f"{root}/conformance", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise FellesError(f"the reference implementation did not answer within {timeout_s:.0f} s")

@@ -1,0 +1,169 @@
+"""``felles test``: resolve what to test, start the reference if asked, run, report.
+
+Prints a line per check as it finishes, then the summary, and writes
+JSON, HTML and JUnit reports per component version tested.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from felles.errors import UsageError
+from felles.formats import is_municipality_number
+from felles.report.html import write_html
+from felles.report.json_report import write_json
+from felles.report.junit import write_junit
+from felles.report.model import RunReport
+from felles.report.summary import render_summary
+from felles.runner.config import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT_S, RunConfig
+from felles.runner.secrets import redact
+from felles.runner.session import (
+    build_report,
+    choose_classes,
+    execute,
+    exit_code,
+    probe,
+    validate_base_url,
+)
+from felles.runner.tokens import TokenSource, TokenSpec, parse_token_option
+from felles.standard import Component, default_catalogue
+
+_SYMBOLS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP", "not-applicable": "N/A"}
+
+
+@dataclass(frozen=True)
+class TestOptions:
+    base_url: str | None
+    reference: bool
+    components: list[str]
+    classes: list[str]
+    token_env: list[str]
+    token_command: list[str]
+    municipality: str | None
+    seed: int
+    examples: int | None
+    report_dir: Path
+    junit: Path | None
+    lang: str
+    workers: int | None
+    timeout_s: float | None
+    insecure: bool
+    started_at: datetime
+
+
+def run_tests(options: TestOptions) -> int:
+    catalogue = default_catalogue()
+    components = [catalogue.get(key) for key in options.components] or catalogue.testable()
+    if options.classes and len(components) != 1:
+        raise UsageError("--class needs exactly one --component")
+    if options.municipality and not is_municipality_number(options.municipality):
+        raise UsageError(f"--municipality {options.municipality!r} is not a kommunenummer in the 2024 code list")
+    tokens = _token_specs(options)
+    codes = []
+    for component in components:
+        with _target(options, component, tokens) as (base_url, specs, municipality):
+            report = run_one(options, component, base_url, specs, municipality)
+        codes.append(exit_code(report))
+    return max(codes)
+
+
+@contextmanager
+def _target(
+    options: TestOptions, component: Component, tokens: tuple[TokenSpec, ...]
+) -> Iterator[tuple[str, tuple[TokenSpec, ...], str | None]]:
+    if not options.reference:
+        assert options.base_url is not None
+        yield validate_base_url(options.base_url), tokens, options.municipality or _token_municipality(tokens)
+        return
+    from felles.runner.reference_target import reference_target
+
+    print(f"Starting the reference implementation for {component.key} ...", flush=True)
+    with reference_target(component) as target:
+        yield target.base_url(component), target.tokens, target.municipality
+
+
+def run_one(
+    options: TestOptions, component: Component, base_url: str, tokens: tuple[TokenSpec, ...], municipality: str | None
+) -> RunReport:
+    timeout = options.timeout_s or DEFAULT_TIMEOUT_S
+    declaration = probe(base_url, component, timeout_s=timeout, verify_tls=not options.insecure)
+    to_test, claimed = choose_classes(component, options.classes, declaration)
+    config = RunConfig(
+        base_url=base_url,
+        component=component.key,
+        classes_to_test=to_test,
+        claimed_classes=claimed,
+        seed=options.seed,
+        examples=options.examples or DEFAULT_EXAMPLES,
+        timeout_s=timeout,
+        municipality=municipality,
+        tokens=tokens,
+        verify_tls=not options.insecure,
+    )
+    print(
+        f"Testing {component.key} at {redact(base_url)}: classes {', '.join(to_test) or '-'}"
+        f" (claimed: {', '.join(claimed) or 'none'}), seed {config.seed}, {config.examples} examples",
+        flush=True,
+    )
+    if declaration.problem:
+        print(f"  note: {declaration.problem}; testing every class, claiming none", flush=True)
+    results = execute(config, component, workers=options.workers or 0, progress=_print_progress)
+    report = build_report(config, component, results, started_at=options.started_at, declaration=declaration)
+    print()
+    print(render_summary(report, color=sys.stdout.isatty()))
+    _write_reports(report, options, component)
+    return report
+
+
+def _print_progress(result: dict[str, Any]) -> None:
+    symbol = _SYMBOLS.get(str(result.get("status")), "?")
+    print(f"  {symbol:5} {result['requirementId']}  ({result['checkId']}, {result.get('durationSeconds', 0):.2f} s)", flush=True)
+
+
+def _write_reports(report: RunReport, options: TestOptions, component: Component) -> None:
+    directory = options.report_dir / f"{component.name}-{component.version}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create report directory {directory}: {exc.strerror}") from None
+    write_json(report, directory / "report.json")
+    write_html(report, directory / "report.html", options.lang)  # type: ignore[arg-type]
+    write_junit(report, directory / "junit.xml")
+    if options.junit:
+        write_junit(report, options.junit)
+    print(f"Reports: {directory}/report.json, report.html, junit.xml")
+
+
+def _token_specs(options: TestOptions) -> tuple[TokenSpec, ...]:
+    specs = [parse_token_option(v, kind="env") for v in options.token_env]
+    specs += [parse_token_option(v, kind="command") for v in options.token_command]
+    roles = [s.role for s in specs]
+    duplicated = sorted({r for r in roles if roles.count(r) > 1})
+    if duplicated:
+        raise UsageError(f"more than one token given for role {', '.join(duplicated)}")
+    for spec in specs:
+        if spec.env is not None:
+            TokenSource(spec).token()  # fail now, with the variable's name, not in the middle of a run
+    return tuple(specs)
+
+
+def _token_municipality(tokens: tuple[TokenSpec, ...]) -> str | None:
+    """The kommunenummer claim of the default token if it is a JWT (read, not verified)."""
+    default = next((s for s in tokens if s.role == "default"), None)
+    if default is None:
+        return None
+    try:
+        payload = TokenSource(default).token().split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    value = claims.get("kommunenummer") if isinstance(claims, dict) else None
+    return value if isinstance(value, str) else None

@@ -1,0 +1,229 @@
+"""One conformance run end to end: probe, run the checks under pytest, build the report.
+
+This module owns the run's life cycle; the CLI only parses arguments and
+maps errors to exit codes, and the plugin only runs inside pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+import felles
+from felles.errors import FellesError, TargetUnreachableError, UsageError
+from felles.report.model import (
+    CheckResult,
+    ClassResult,
+    Exchange,
+    Requirement,
+    RequirementResult,
+    RunInfo,
+    RunReport,
+    Status,
+    worst,
+)
+from felles.runner import plugin
+from felles.runner.config import RunConfig
+from felles.standard import Component
+
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+RUNNER_INI = Path(__file__).resolve().parent / "runner.ini"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What the target says it implements at GET /conformance (None: said nothing usable)."""
+
+    classes: tuple[str, ...] | None
+    problem: str = ""
+
+
+def check_module(component: Component) -> Path:
+    path = CHECKS_DIR / f"{component.name.replace('-', '_')}.py"
+    if not path.is_file():
+        raise UsageError(f"the suite has no checks for {component.key} yet")
+    return path
+
+
+def validate_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{url!r} is not an http(s) URL", hint="for example https://kommune.example/felles/application/1.0")
+    return url.rstrip("/")
+
+
+def probe(base_url: str, component: Component, *, timeout_s: float, verify_tls: bool) -> Declaration:
+    """Reach the target once before running anything; unreachable is exit 3, not a failure."""
+    url = f"{base_url}/conformance"
+    try:
+        response = httpx.get(url, timeout=timeout_s, verify=verify_tls, follow_redirects=False, trust_env=False)
+    except httpx.ConnectError as exc:
+        raise TargetUnreachableError(
+            f"cannot connect to {base_url}: {exc}", hint="check the URL, that the system is running, and TLS settings"
+        ) from None
+    except httpx.TimeoutException:
+        raise TargetUnreachableError(f"{url} did not answer within {timeout_s:.0f} s", hint="raise --timeout") from None
+    except httpx.HTTPError as exc:
+        raise TargetUnreachableError(f"cannot reach {url}: {type(exc).__name__}: {exc}") from None
+    if response.status_code != 200:
+        return Declaration(None, f"GET /conformance answered {response.status_code}")
+    try:
+        body = response.json()
+        entries = [
+            entry
+            for entry in body["components"]
+            if entry.get("name") == component.name and entry.get("version") == component.version
+        ]
+        classes = tuple(str(c) for entry in entries for c in entry.get("classes", []))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return Declaration(None, "GET /conformance did not return a valid declaration")
+    return Declaration(classes)
+
+
+def choose_classes(
+    component: Component, requested: list[str], declaration: Declaration
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(classes to test, classes claimed): --class wins, else what the target declares."""
+    known = component.conformance_classes
+    unknown = [c for c in requested if c not in known]
+    if unknown:
+        raise UsageError(
+            f"{component.key} has no conformance class {', '.join(unknown)}", hint="known: " + ", ".join(known)
+        )
+    if requested:
+        return tuple(requested), tuple(requested)
+    if declaration.classes:
+        claimed = tuple(c for c in known if c in declaration.classes)
+        return claimed, claimed
+    return tuple(known), ()
+
+
+def execute(config: RunConfig, component: Component, *, workers: int = 0, progress: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Run the component's checks under pytest; return one result dict per check."""
+    with tempfile.TemporaryDirectory(prefix="felles-run-") as scratch:
+        config_path = Path(scratch) / "run.json"
+        results_path = Path(scratch) / "results.jsonl"
+        results_path.touch()
+        replace(config, results_path=str(results_path)).dump(config_path)
+        args = [
+            str(check_module(component)),
+            "-c", str(RUNNER_INI),
+            "--rootdir", str(CHECKS_DIR),
+            "-p", "felles.runner.plugin",
+            "-p", "no:cacheprovider",
+            "--capture=no",
+            "--felles-config", str(config_path),
+        ]
+        if workers:
+            args += ["-p", "xdist", "-n", str(workers), "-q", "--no-header", "--tb=no", "-p", "no:warnings"]
+        else:
+            args += ["-p", "no:terminal"]
+        previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        plugin.set_progress(progress)
+        try:
+            code = pytest.main(args)
+        finally:
+            plugin.set_progress(None)
+            if previous is None:
+                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+            else:
+                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            raise FellesError(f"the suite itself could not run (pytest exit code {int(code)}); rerun with --debug")
+        return [json.loads(line) for line in results_path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def build_report(
+    config: RunConfig,
+    component: Component,
+    results: list[dict[str, Any]],
+    *,
+    started_at: datetime,
+    declaration: Declaration,
+    incomplete: bool = False,
+) -> RunReport:
+    """Fold check results into requirement and class results."""
+    by_requirement: dict[str, list[CheckResult]] = {}
+    for item in results:
+        by_requirement.setdefault(item["requirementId"], []).append(_check(item))
+    classes = []
+    for name in component.conformance_classes:
+        tested = name in config.classes_to_test
+        requirement_results = []
+        for spec in (r for r in component.requirements if r.conformance_class == name):
+            checks = tuple(by_requirement.get(spec.requirement_id, []))
+            requirement = Requirement(spec.requirement_id, name, spec.keyword or "MUST", spec.title)
+            if not tested:
+                status, reason = Status.SKIPPED, f"class {name} not under test in this run"
+            elif not checks:
+                status, reason = Status.ERROR, "the suite has no check for this requirement"
+            else:
+                status, reason = worst([c.status for c in checks]), ""
+            requirement_results.append(RequirementResult(requirement, status, checks, reason))
+        must = [r.status for r in requirement_results if r.requirement.keyword == "MUST"]
+        classes.append(
+            ClassResult(
+                name=name,
+                claimed=name in config.claimed_classes,
+                status=worst(must) if tested else Status.SKIPPED,
+                requirements=tuple(requirement_results),
+            )
+        )
+    environment = {
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "declaredClasses": ",".join(declaration.classes) if declaration.classes is not None else "",
+    }
+    if declaration.problem:
+        environment["declarationProblem"] = declaration.problem
+    info = RunInfo(
+        suite_version=felles.__version__,
+        component=component.name,
+        version=component.version,
+        target=config.base_url,
+        started_at=_rfc3339(started_at),
+        finished_at=_rfc3339(datetime.now(UTC)),
+        seed=config.seed,
+        examples=config.examples,
+        environment=environment,
+        incomplete=incomplete,
+    )
+    return RunReport(info=info, classes=tuple(classes))
+
+
+def _check(item: dict[str, Any]) -> CheckResult:
+    return CheckResult(
+        check_id=item["checkId"],
+        requirement_id=item["requirementId"],
+        status=Status(item["status"]),
+        duration_s=float(item.get("durationSeconds", 0.0)),
+        message=item.get("message", ""),
+        exchanges=tuple(Exchange(**x) for x in item.get("exchanges", [])),
+        seed=item.get("seed"),
+    )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def exit_code(report: RunReport) -> int:
+    """0 when every MUST of every claimed class passed; 1 otherwise."""
+    return 0 if report.certified else 1
+
+
+def environment_note() -> str:
+    return f"felles {felles.__version__} on Python {sys.version.split()[0]}"

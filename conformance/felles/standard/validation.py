@@ -1,0 +1,153 @@
+"""Validate instances against the standard's schemas, with field-precise errors.
+
+The same validators serve the reference implementation (to reject bad
+requests), the runner (to judge responses) and the linter (to check
+examples). Errors are reported as JSON Pointers to the offending member,
+which is what RFC 9457 problem bodies of Felles carry in ``errors[]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+
+from felles.errors import StandardError
+from felles.formats import format_checker
+from felles.standard.registry import default_registry
+
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+@dataclass(frozen=True, order=True)
+class FieldError:
+    """One invalid member: where it is (RFC 6901 pointer) and what is wrong."""
+
+    pointer: str
+    detail: str
+
+
+def escape_token(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def to_pointer(path: Iterable[object]) -> str:
+    return "".join("/" + escape_token(token) for token in path)
+
+
+class SchemaValidator:
+    """A compiled validator for one schema, resolved through the offline registry."""
+
+    def __init__(self, schema_uri: str, registry: Registry[Any] | None = None) -> None:
+        self.schema_uri = schema_uri
+        self._registry = registry if registry is not None else default_registry()
+        try:
+            schema = self._registry.contents(schema_uri)
+        except (LookupError, Unresolvable) as exc:
+            raise StandardError(f"no schema with $id {schema_uri} in the standard") from exc
+        self._validator = Draft202012Validator(
+            schema, registry=self._registry, format_checker=format_checker()
+        )
+
+    def is_valid(self, instance: object) -> bool:
+        try:
+            return bool(self._validator.is_valid(instance))
+        except Unresolvable as exc:
+            raise StandardError(f"{self.schema_uri}: unresolvable $ref {exc}") from exc
+
+    def errors(self, instance: object) -> list[FieldError]:
+        """Every invalid member, deduplicated and sorted by pointer."""
+        try:
+            raw = list(self._validator.iter_errors(instance))
+        except Unresolvable as exc:
+            raise StandardError(f"{self.schema_uri}: unresolvable $ref {exc}") from exc
+        found: set[FieldError] = set()
+        for error in raw:
+            found.update(_field_errors(error))
+        return sorted(found)
+
+
+def _field_errors(error: ValidationError) -> list[FieldError]:
+    """Map one jsonschema error to pointers at the member that is actually wrong."""
+    base = list(error.absolute_path)
+    keyword = error.validator
+    instance = error.instance
+    if keyword in ("required", "dependentRequired") and isinstance(instance, dict):
+        names = _quoted_names(error.message)[:1] or []
+        return [FieldError(to_pointer([*base, name]), "required member is missing") for name in names]
+    if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
+        extras = _unexpected_members(error)
+        if extras:
+            return [FieldError(to_pointer([*base, name]), "member is not allowed here") for name in extras]
+    if keyword in ("oneOf", "anyOf") and error.context:
+        branch = _discriminated_branch(error.context)
+        if branch is not None:
+            return [found for sub in branch for found in _field_errors(sub)]
+        shared = _shared_errors(error.context)
+        if shared:
+            return shared
+    return [FieldError(to_pointer(base), error.message)]
+
+
+def _quoted_names(message: str) -> list[str]:
+    return [match.group(1) for match in _QUOTED.finditer(message)]
+
+
+def _unexpected_members(error: ValidationError) -> list[str]:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties":
+        known = set(schema.get("properties", {}))
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        return sorted(
+            name for name in instance if name not in known and not any(p.search(name) for p in patterns)
+        )
+    return _quoted_names(error.message)
+
+
+def _discriminated_branch(context: list[ValidationError]) -> list[ValidationError] | None:
+    """Pick the oneOf/anyOf branch the instance was meant for.
+
+    A branch is ruled out when it fails on a ``const`` of a direct member (the
+    discriminator, e.g. ``type``) or on the instance's JSON type.
+    If exactly one branch remains, its errors are the real ones.
+    """
+    branches: dict[object, list[ValidationError]] = {}
+    for sub in context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    remaining = [
+        errors
+        for errors in branches.values()
+        if not any(
+            (sub.validator == "const" and len(sub.relative_path) == 1)
+            or (sub.validator == "type" and len(sub.relative_path) == 0)
+            for sub in errors
+        )
+    ]
+    return remaining[0] if len(remaining) == 1 else None
+
+
+def _shared_errors(context: list[ValidationError]) -> list[FieldError]:
+    """Errors at pointers every branch finds invalid, e.g. a missing or unknown ``type``."""
+    per_branch: dict[object, dict[str, FieldError]] = {}
+    for sub in context:
+        branch = per_branch.setdefault(sub.relative_schema_path[0], {})
+        for found in _field_errors(sub):
+            branch.setdefault(found.pointer, found)
+    if not per_branch:
+        return []
+    branches = list(per_branch.values())
+    shared = set(branches[0]).intersection(*branches[1:])
+    return [branches[0][pointer] for pointer in sorted(shared)]
+
+
+@lru_cache(maxsize=256)
+def validator_for(schema_uri: str) -> SchemaValidator:
+    """Cached validator for a schema of the installed standard."""
+    return SchemaValidator(schema_uri)
