@@ -31,7 +31,7 @@ EXIT_INTERRUPTED = 130
 class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting, so one place prints errors."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         raise UsageError(message, hint=f"see {self.prog} --help")
 
 
@@ -66,38 +66,94 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="felles", description="Felles: conformance suite and tools for the Felles standard.")
+    parser = _Parser(
+        prog="felles", description="Felles: conformance suite and tools for the Felles standard."
+    )
     parser.add_argument("--version", action="version", version=f"felles {felles.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     test = commands.add_parser("test", help="run the conformance suite against a system")
     test.add_argument("base_url", nargs="?", help="base URL where the system serves the component version")
-    test.add_argument("--reference", action="store_true", help="start the embedded reference implementation and test it")
-    test.add_argument("--component", action="append", default=[], metavar="NAME@VERSION",
-                      help="component version to test (repeatable; default with --reference: all)")
-    test.add_argument("--class", dest="classes", action="append", default=[], metavar="CLASS",
-                      help="conformance class to test and claim (repeatable; default: what GET /conformance declares)")
-    test.add_argument("--token-env", action="append", default=[], metavar="[ROLE=]VAR",
-                      help="environment variable holding a bearer token; roles: default, other-tenant, read-only, write-only, no-decide")
-    test.add_argument("--token-command", action="append", default=[], metavar="[ROLE=]CMD",
-                      help="command printing a fresh bearer token (re-run on 401)")
+    test.add_argument(
+        "--reference",
+        action="store_true",
+        help="start the embedded reference implementation and test it",
+    )
+    test.add_argument(
+        "--component",
+        action="append",
+        default=[],
+        metavar="NAME@VERSION",
+        help="component version to test (repeatable; default with --reference: all)",
+    )
+    test.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        default=[],
+        metavar="CLASS",
+        help="conformance class to test and claim (repeatable; default: what GET /conformance declares)",
+    )
+    test.add_argument(
+        "--requirement",
+        dest="requirements",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the checks of this requirement (repeatable; the run then cannot certify)",
+    )
+    test.add_argument(
+        "--token-env",
+        action="append",
+        default=[],
+        metavar="[ROLE=]VAR",
+        help="environment variable holding a bearer token; "
+        "roles: default, other-tenant, read-only, write-only, no-decide",
+    )
+    test.add_argument(
+        "--token-command",
+        action="append",
+        default=[],
+        metavar="[ROLE=]CMD",
+        help="command printing a fresh bearer token (re-run on 401)",
+    )
     test.add_argument("--municipality", metavar="NNNN", help="kommunenummer the default token acts for")
-    test.add_argument("--seed", type=_seed, help="Hypothesis seed (default: random; printed for reproduction)")
-    test.add_argument("--examples", type=_positive_int, default=None, help="generated examples per property check (default 25)")
-    test.add_argument("--report-dir", type=Path, default=Path("felles-report"), help="where reports are written")
+    test.add_argument(
+        "--seed", type=_seed, help="Hypothesis seed (default: random; printed for reproduction)"
+    )
+    test.add_argument(
+        "--examples",
+        type=_positive_int,
+        default=None,
+        help="generated examples per property check (default 25)",
+    )
+    test.add_argument(
+        "--report-dir", type=Path, default=Path("felles-report"), help="where reports are written"
+    )
     test.add_argument("--junit", type=Path, help="also write JUnit XML here")
     test.add_argument("--lang", choices=("nb", "en"), default="nb", help="language of the HTML report")
-    test.add_argument("--workers", type=_positive_int, default=None, help="run checks in N processes (pytest-xdist)")
-    test.add_argument("--timeout", type=_positive_float, default=None, help="seconds to wait for each response")
-    test.add_argument("--insecure", action="store_true", help="accept TLS certificates that cannot be verified")
+    test.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="run checks in N processes (pytest-xdist)",
+    )
+    test.add_argument(
+        "--timeout", type=_positive_float, default=None, help="seconds to wait for each response"
+    )
+    test.add_argument(
+        "--insecure", action="store_true", help="accept TLS certificates that cannot be verified"
+    )
 
     serve = commands.add_parser("serve", help="run the reference implementation")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--fd", type=int, help="serve on an already-bound listening socket")
     serve.add_argument("--db", default=":memory:", help="SQLite database file (default: in memory)")
-    serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    serve.add_argument(
+        "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
+    )
 
     token = commands.add_parser("token", help="mint a development token for the reference implementation")
     token.add_argument("--scope", action="append", required=True, help="scope to grant (repeatable)")
@@ -106,7 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="validate a JSON file against a schema of the standard")
     validate.add_argument("file", type=Path)
-    validate.add_argument("--schema", required=True, metavar="NAME@VERSION/SCHEMA", help="e.g. application@1.0/Application")
+    validate.add_argument(
+        "--schema",
+        required=True,
+        metavar="NAME@VERSION/SCHEMA",
+        help="e.g. application@1.0/Application",
+    )
 
     commands.add_parser("components", help="list the components and versions of the standard")
     return parser
@@ -120,7 +181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return EXIT_USAGE
-        handler = {"test": _cmd_test, "serve": _cmd_serve, "token": _cmd_token, "validate": _cmd_validate, "components": _cmd_components}
+        handler = {
+            "test": _cmd_test,
+            "serve": _cmd_serve,
+            "token": _cmd_token,
+            "validate": _cmd_validate,
+            "components": _cmd_components,
+        }
         return handler[args.command](args)
     except FellesError as exc:
         print(f"felles: error: {exc}", file=sys.stderr)
@@ -131,7 +198,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("felles: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug in felles, never the vendor's fault
-        print(f"felles: internal error: {type(exc).__name__}: {exc} (this is a bug in felles; rerun with --debug and report it)", file=sys.stderr)
+        print(
+            f"felles: internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug in felles; rerun with --debug and report it)",
+            file=sys.stderr,
+        )
         if debug:
             traceback.print_exc()
         return EXIT_INTERNAL
@@ -152,7 +223,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     component_key, _, schema_name = str(args.schema).partition("/")
     if not schema_name:
-        raise UsageError(f"--schema {args.schema!r} names no schema", hint="use NAME@VERSION/SCHEMA, e.g. application@1.0/Application")
+        raise UsageError(
+            f"--schema {args.schema!r} names no schema",
+            hint="use NAME@VERSION/SCHEMA, e.g. application@1.0/Application",
+        )
     component = default_catalogue().get(component_key)
     validator = validator_for(component.schema_id(schema_name))
     try:
@@ -197,7 +271,9 @@ def _cmd_token(args: argparse.Namespace) -> int:
     from felles.reference.settings import Settings
 
     if "FELLES_REFERENCE_JWT_SECRET" not in os.environ:
-        raise UsageError("FELLES_REFERENCE_JWT_SECRET is not set", hint="set the same secret as for felles serve")
+        raise UsageError(
+            "FELLES_REFERENCE_JWT_SECRET is not set", hint="set the same secret as for felles serve"
+        )
     if not is_municipality_number(args.kommune):
         raise UsageError(f"--kommune {args.kommune!r} is not a kommunenummer in the 2024 code list")
     settings = Settings.from_env()
@@ -220,7 +296,10 @@ def _cmd_test(args: argparse.Namespace) -> int:
     if args.reference and args.base_url:
         raise UsageError("give either a base URL or --reference, not both")
     if not args.reference and not args.base_url:
-        raise UsageError("no system to test", hint="give its base URL, or --reference for the reference implementation")
+        raise UsageError(
+            "no system to test",
+            hint="give its base URL, or --reference for the reference implementation",
+        )
     if args.base_url and not args.component:
         raise UsageError("--component is required with a base URL", hint="e.g. --component application@1.0")
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
@@ -229,6 +308,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
         reference=args.reference,
         components=list(args.component),
         classes=list(args.classes),
+        requirements=list(args.requirements),
         token_env=list(args.token_env),
         token_command=list(args.token_command),
         municipality=args.municipality,

@@ -11,9 +11,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from felles.formats import FELLES_FORMATS, format_checker
 
-IDENTIFIERS_SCHEMA = (
-    Path(__file__).resolve().parents[2] / "schemas/common/1.0/Identifiers.schema.json"
-)
+IDENTIFIERS_SCHEMA = Path(__file__).resolve().parents[2] / "schemas/common/1.0/Identifiers.schema.json"
 
 FELLES_CASES = {
     "no-national-identity-number": (
@@ -100,9 +98,7 @@ STANDARD_CASES = {
 
 
 def cases(table: dict[str, tuple[list[str], list[str]]], valid: bool) -> list[tuple[str, str]]:
-    return [
-        (name, value) for name, (good, bad) in table.items() for value in (good if valid else bad)
-    ]
+    return [(name, value) for name, (good, bad) in table.items() for value in (good if valid else bad)]
 
 
 def test_felles_format_names() -> None:

@@ -85,9 +85,7 @@ def test_well_known_kommuner_are_listed(document: dict[str, Any], number: str, n
 
 
 def test_loader_returns_the_file(document: dict[str, Any]) -> None:
-    assert municipality_numbers(on=VALID_FROM) == tuple(
-        e["number"] for e in document["municipalities"]
-    )
+    assert municipality_numbers(on=VALID_FROM) == tuple(e["number"] for e in document["municipalities"])
     assert code_list().names["4601"] == "Bergen"
 
 

@@ -275,9 +275,7 @@ def test_fh_layout_has_no_birth_date_and_is_rejected(
         (900, 39, 2000),
     ],
 )
-def test_century_table_boundaries(
-    individual: int, two_digit_year: int, expected: int | None
-) -> None:
+def test_century_table_boundaries(individual: int, two_digit_year: int, expected: int | None) -> None:
     assert century(individual, two_digit_year) == expected
 
 
@@ -285,9 +283,7 @@ def test_century_table_boundaries(
     ("individual", "two_digit_year", "born_year"),
     [(499, 99, 1999), (500, 99, 1899), (900, 40, 1940), (750, 0, 2000), (999, 39, 2039)],
 )
-def test_century_decides_the_birth_year(
-    individual: int, two_digit_year: int, born_year: int
-) -> None:
+def test_century_decides_the_birth_year(individual: int, two_digit_year: int, born_year: int) -> None:
     step = -1 if individual % 100 else 1  # stay inside the boundary's row when skipping unusable
     number = make(f"0181{two_digit_year:02d}", range(individual, individual + 40 * step, step))
     born = birth_date(number)

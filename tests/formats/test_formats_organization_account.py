@@ -22,12 +22,7 @@ VALID_ACCOUNT_NUMBERS = ("86011117947",)
 
 
 def single_digit_changes(value: str) -> list[str]:
-    return [
-        value[:i] + d + value[i + 1 :]
-        for i in range(len(value))
-        for d in "0123456789"
-        if d != value[i]
-    ]
+    return [value[:i] + d + value[i + 1 :] for i in range(len(value)) for d in "0123456789" if d != value[i]]
 
 
 def control_digit(digits: str, weights: tuple[int, ...]) -> int | None:
@@ -142,9 +137,7 @@ def test_leading_0000_is_checked_with_mod_11_not_the_postgiro_luhn_rule() -> Non
 
 @settings(max_examples=500, deadline=None)
 @given(st.integers(1_000_000_000, 9_999_999_999), st.one_of(st.none(), st.integers(0, 9)))
-def test_account_number_agrees_with_stdnum_without_postgiro_prefix(
-    base: int, last: int | None
-) -> None:
+def test_account_number_agrees_with_stdnum_without_postgiro_prefix(base: int, last: int | None) -> None:
     digits = f"{base:010d}"
     check = control_digit(digits, ACCOUNT_WEIGHTS) if last is None else last
     value = f"{digits}{check if check is not None else 0}"

@@ -1,4 +1,11 @@
-"""Fixtures for the reference implementation's own tests: a live server, tokens, payloads."""
+"""Fixtures for the reference implementation's own tests: a live server, tokens, payloads.
+
+One server serves the whole session (starting and stopping uvicorn costs
+~0.2 s); tests stay independent because each gets kommuner of its own
+(``kommune``, ``other_kommune``) and tenants never see each other's data.
+Tests that need other settings or a mutant service start their own with
+``serve_app``.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +16,18 @@ from typing import Any
 import httpx
 import pytest
 
+from felles.formats import municipality_numbers
 from felles.reference import ReferenceServer, Settings, create_app, mint_dev_token
 
 ALL_SCOPES = ("application:read", "application:write", "application:decide")
-KOMMUNE = "0301"
-OTHER_KOMMUNE = "4601"
 
 KINDERGARTEN_PLACE: dict[str, Any] = {
     "type": "kindergarten-place",
-    "child": {"nationalIdentityNumber": "15507600333", "givenName": "Ola", "familyName": "Nordmann"},
+    "child": {
+        "nationalIdentityNumber": "15507600333",
+        "givenName": "Ola",
+        "familyName": "Nordmann",
+    },
     "guardians": [
         {
             "nationalIdentityNumber": "17912099997",
@@ -48,10 +58,12 @@ KINDERGARTEN_PLACE: dict[str, Any] = {
 
 AFTER_SCHOOL_CARE: dict[str, Any] = {
     "type": "after-school-care",
-    "child": {"nationalIdentityNumber": "15507600333", "givenName": "Ola", "familyName": "Nordmann"},
-    "guardians": [
-        {"nationalIdentityNumber": "17912099997", "givenName": "Kari", "familyName": "Nordmann"}
-    ],
+    "child": {
+        "nationalIdentityNumber": "15507600333",
+        "givenName": "Ola",
+        "familyName": "Nordmann",
+    },
+    "guardians": [{"nationalIdentityNumber": "17912099997", "givenName": "Kari", "familyName": "Nordmann"}],
     "homeAddress": {"postalCode": "4630", "postalCity": "KRISTIANSAND"},
     "school": {"name": "Lund skole", "organizationNumber": "974760673"},
     "grade": 1,
@@ -72,16 +84,39 @@ def after_school() -> dict[str, Any]:
     return copy.deepcopy(AFTER_SCHOOL_CARE)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings()
 
 
-@pytest.fixture
-def token(settings: Settings) -> Callable[..., str]:
-    """``token(scopes=..., kommune=...)``: a dev token the server accepts."""
+@pytest.fixture(scope="session")
+def _kommuner() -> Iterator[str]:
+    return iter(municipality_numbers())
 
-    def mint(scopes: tuple[str, ...] | list[str] = ALL_SCOPES, kommune: str = KOMMUNE, **kwargs: Any) -> str:
+
+def _fresh(kommuner: Iterator[str]) -> str:
+    number = next(kommuner, None)
+    if number is None:
+        pytest.fail("more tests than kommuner share the session server; use serve_app for this test")
+    return number
+
+
+@pytest.fixture
+def kommune(_kommuner: Iterator[str]) -> str:
+    """A kommune no other test in this session has used: its data starts empty."""
+    return _fresh(_kommuner)
+
+
+@pytest.fixture
+def other_kommune(_kommuner: Iterator[str]) -> str:
+    return _fresh(_kommuner)
+
+
+@pytest.fixture
+def token(settings: Settings, kommune: str) -> Callable[..., str]:
+    """``token(scopes=..., kommune=...)``: a dev token the server accepts (the test's kommune)."""
+
+    def mint(scopes: tuple[str, ...] | list[str] = ALL_SCOPES, kommune: str = kommune, **kwargs: Any) -> str:
         return mint_dev_token(
             settings.jwt_secret,
             scopes,
@@ -95,16 +130,16 @@ def token(settings: Settings) -> Callable[..., str]:
 
 
 @pytest.fixture
-def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
+def auth(token: Callable[..., str], kommune: str) -> Callable[..., dict[str, str]]:
     """``auth(scopes=..., kommune=...)``: an Authorization header."""
 
-    def headers(scopes: tuple[str, ...] | list[str] = ALL_SCOPES, kommune: str = KOMMUNE) -> dict[str, str]:
+    def headers(scopes: tuple[str, ...] | list[str] = ALL_SCOPES, kommune: str = kommune) -> dict[str, str]:
         return {"Authorization": f"Bearer {token(scopes, kommune)}"}
 
     return headers
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def server(settings: Settings) -> Iterator[ReferenceServer]:
     with ReferenceServer(settings) as running:
         yield running
@@ -112,10 +147,14 @@ def server(settings: Settings) -> Iterator[ReferenceServer]:
 
 @pytest.fixture
 def serve_app(settings: Settings) -> Iterator[Callable[..., httpx.Client]]:
-    """Start a server for a custom app (mutants): ``serve_app(components=[...])`` -> client."""
+    """A server of its own for a custom app (mutants, other settings).
+
+    ``serve_app(settings=..., **create_app_kwargs)`` -> client on the component root.
+    Derive other settings with ``dataclasses.replace(settings, ...)`` so tokens stay valid.
+    """
     started: list[tuple[ReferenceServer, httpx.Client]] = []
 
-    def start(**create_kwargs: Any) -> httpx.Client:
+    def start(settings: Settings = settings, **create_kwargs: Any) -> httpx.Client:
         running = ReferenceServer(settings, app=create_app(settings, **create_kwargs)).start()
         client = httpx.Client(base_url=running.base_url + "/application/1.0", timeout=10)
         started.append((running, client))
@@ -143,12 +182,17 @@ def api(server: ReferenceServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def create(
-    api: httpx.Client, auth: Callable[..., dict[str, str]], kindergarten: dict[str, Any]
+    api: httpx.Client,
+    auth: Callable[..., dict[str, str]],
+    kindergarten: dict[str, Any],
+    kommune: str,
 ) -> Callable[..., httpx.Response]:
     """``create(body=None, kommune=..., headers=...)``: POST /applications, asserting nothing."""
 
     def post(
-        body: dict[str, Any] | None = None, kommune: str = KOMMUNE, headers: dict[str, str] | None = None
+        body: dict[str, Any] | None = None,
+        kommune: str = kommune,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         return api.post(
             "/applications",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -29,7 +29,9 @@ PATHS: dict[str, list[str]] = {
 }
 
 
-def move(api: httpx.Client, headers: dict[str, str], application_id: str, to: str, **extra: Any) -> httpx.Response:
+def move(
+    api: httpx.Client, headers: dict[str, str], application_id: str, to: str, **extra: Any
+) -> httpx.Response:
     return api.post(f"/applications/{application_id}/transitions", json={"to": to, **extra}, headers=headers)
 
 
@@ -64,7 +66,12 @@ def test_the_whole_happy_path(
         etags.add(response.headers["etag"])
     assert len(etags) == 4  # a new ETag after every change
     history = api.get(f"/applications/{application_id}", headers=auth()).json()["history"]
-    assert [entry["status"] for entry in history] == ["submitted", "received", "under-review", "granted"]
+    assert [entry["status"] for entry in history] == [
+        "submitted",
+        "received",
+        "under-review",
+        "granted",
+    ]
     instants = [datetime.fromisoformat(entry["at"]) for entry in history]
     assert instants == sorted(instants)
 
@@ -72,7 +79,11 @@ def test_the_whole_happy_path(
 @pytest.mark.parametrize("start", STATUSES)
 @pytest.mark.parametrize("to", TARGETS)
 def test_transition_table(
-    api: httpx.Client, auth: Callable[..., dict[str, str]], new_id: Callable[[], str], start: str, to: str
+    api: httpx.Client,
+    auth: Callable[..., dict[str, str]],
+    new_id: Callable[[], str],
+    start: str,
+    to: str,
 ) -> None:
     application_id = new_id()
     for step in PATHS[start]:
@@ -90,14 +101,14 @@ def test_transition_table(
 
 
 def test_the_table_is_the_spec() -> None:
-    assert ALLOWED_TRANSITIONS == {
+    assert {
         "submitted": {"received", "withdrawn"},
         "received": {"under-review", "withdrawn"},
         "under-review": {"granted", "refused", "withdrawn"},
         "granted": set(),
         "refused": set(),
         "withdrawn": set(),
-    }
+    } == ALLOWED_TRANSITIONS
 
 
 @pytest.mark.parametrize(
@@ -112,8 +123,11 @@ def test_the_table_is_the_spec() -> None:
     ],
 )
 def test_invalid_transition_body_is_422_with_pointer(
-    api: httpx.Client, auth: Callable[..., dict[str, str]], new_id: Callable[[], str],
-    body: dict[str, Any], pointer: str,
+    api: httpx.Client,
+    auth: Callable[..., dict[str, str]],
+    new_id: Callable[[], str],
+    body: dict[str, Any],
+    pointer: str,
 ) -> None:
     application_id = new_id()
     response = api.post(f"/applications/{application_id}/transitions", json=body, headers=auth())
@@ -157,8 +171,11 @@ def test_weak_if_match_never_matches(
 ) -> None:
     application_id = new_id()
     etag = api.get(f"/applications/{application_id}", headers=auth()).headers["etag"]
-    assert_problem(move(api, {**auth(), "If-Match": f"W/{etag}"}, application_id, "received"), 412,
-                   "precondition-failed")
+    assert_problem(
+        move(api, {**auth(), "If-Match": f"W/{etag}"}, application_id, "received"),
+        412,
+        "precondition-failed",
+    )
 
 
 def test_malformed_if_match_is_400(
@@ -172,8 +189,11 @@ def test_412_wins_over_409(
 ) -> None:
     """A stale client must re-read before it can even learn what is allowed now."""
     application_id = new_id()
-    assert_problem(move(api, {**auth(), "If-Match": '"stale"'}, application_id, "granted"), 412,
-                   "precondition-failed")
+    assert_problem(
+        move(api, {**auth(), "If-Match": '"stale"'}, application_id, "granted"),
+        412,
+        "precondition-failed",
+    )
 
 
 def test_concurrent_transitions_with_one_etag_let_exactly_one_win(
@@ -196,10 +216,10 @@ def test_concurrent_transitions_with_one_etag_let_exactly_one_win(
 
 
 def test_history_never_goes_back_in_time_even_if_the_clock_does(
-    serve_app: Callable[..., httpx.Client], auth: Callable[..., dict[str, str]], kindergarten: dict[str, Any]
+    serve_app: Callable[..., httpx.Client],
+    auth: Callable[..., dict[str, str]],
+    kindergarten: dict[str, Any],
 ) -> None:
-    from datetime import UTC, timedelta  # noqa: PLC0415
-
     instants = iter([datetime(2026, 3, 1, 12, 0, tzinfo=UTC), datetime(2026, 3, 1, 11, 0, tzinfo=UTC)])
     api = serve_app(clock=lambda: next(instants))
     created = api.post("/applications", json=kindergarten, headers=auth()).json()

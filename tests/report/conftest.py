@@ -52,9 +52,7 @@ class ReportBuilder:
     def req_id(self, cls: str, name: str) -> str:
         return f"/req/{self.component}/{cls}/{name}"
 
-    def check(
-        self, requirement_id: str, status: Status = Status.PASSED, **overrides: Any
-    ) -> CheckResult:
+    def check(self, requirement_id: str, status: Status = Status.PASSED, **overrides: Any) -> CheckResult:
         values: dict[str, Any] = {
             "check_id": f"test_{requirement_id.rsplit('/', 1)[-1]}",
             "requirement_id": requirement_id,
@@ -115,9 +113,7 @@ class ReportBuilder:
     ) -> ClassResult:
         if status is None:
             status = worst([req.status for req in requirements])
-        return ClassResult(
-            name=name, claimed=claimed, status=status, requirements=tuple(requirements)
-        )
+        return ClassResult(name=name, claimed=claimed, status=status, requirements=tuple(requirements))
 
     def report(self, classes: list[ClassResult], **info: Any) -> RunReport:
         values: dict[str, Any] = {
@@ -178,9 +174,7 @@ class ReportBuilder:
                             "pagination",
                             Status.SKIPPED,
                             reason="fewer than 2 items",
-                            checks=(
-                                self.check(core_skip, Status.SKIPPED, message="fewer than 2 items"),
-                            ),
+                            checks=(self.check(core_skip, Status.SKIPPED, message="fewer than 2 items"),),
                         ),
                         self.requirement("core", "etag", Status.PASSED, keyword="SHOULD"),
                         self.requirement("core", "problem-type", Status.FAILED, keyword="MAY"),
@@ -220,11 +214,7 @@ class ReportBuilder:
             exchanges=(exchange,),
         )
         return self.report(
-            [
-                self.cls(
-                    "core", [self.requirement("core", "read-back", Status.FAILED, checks=(check,))]
-                )
-            ]
+            [self.cls("core", [self.requirement("core", "read-back", Status.FAILED, checks=(check,))])]
         )
 
     @staticmethod

@@ -49,9 +49,7 @@ def _verdict(document: str) -> str:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_summary_shows_verdict_component_and_classes(
-    certified_report: RunReport, lang: Lang
-) -> None:
+def test_summary_shows_verdict_component_and_classes(certified_report: RunReport, lang: Lang) -> None:
     document = render_html(certified_report, lang)
     assert f'<html lang="{lang}">' in document
     assert _verdict(document) == STRINGS[lang]["certified"]
@@ -112,9 +110,7 @@ def test_requirement_table_lists_every_requirement(mixed_report: RunReport) -> N
 def test_failure_details_have_reproduction(mixed_report: RunReport) -> None:
     document = render_html(mixed_report, "en")
     details = document[document.index("<h2>Failure details</h2>") :]
-    assert (
-        '<pre class="curl">curl -X POST &#39;https://sut.example/api/applications&#39;' in details
-    )
+    assert '<pre class="curl">curl -X POST &#39;https://sut.example/api/applications&#39;' in details
     assert "424242" in details  # check seed
     assert "Internal Server Error" in details
     assert "POST https://sut.example/api/applications" in details
@@ -136,9 +132,7 @@ def test_long_response_bodies_are_truncated(build: Any) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_self_contained_without_external_assets_or_scripts(
-    any_report: RunReport, lang: Lang
-) -> None:
+def test_self_contained_without_external_assets_or_scripts(any_report: RunReport, lang: Lang) -> None:
     document = render_html(any_report, lang)
     tags = _tags(document)
     names = {tag for tag, _ in tags}

@@ -50,9 +50,7 @@ def test_property_names_are_camel_case(mixed_report: RunReport) -> None:
     check = data["classes"][0]["requirements"][1]["checks"][0]
     assert {"suiteVersion", "startedAt", "finishedAt"} <= data.keys()
     assert {"durationSeconds", "seed", "exchanges"} <= check.keys()
-    assert {"requestHeaders", "statusCode", "responseBody", "elapsedMs"} <= check["exchanges"][
-        0
-    ].keys()
+    assert {"requestHeaders", "statusCode", "responseBody", "elapsedMs"} <= check["exchanges"][0].keys()
 
 
 def test_summary_counts_claimed_classes_only(mixed_report: RunReport) -> None:
@@ -99,9 +97,7 @@ def _must(build: Any, status: Status) -> RunReport:
     return report
 
 
-@pytest.mark.parametrize(
-    "status", [Status.FAILED, Status.SKIPPED, Status.ERROR, Status.NOT_APPLICABLE]
-)
+@pytest.mark.parametrize("status", [Status.FAILED, Status.SKIPPED, Status.ERROR, Status.NOT_APPLICABLE])
 def test_not_certified_when_a_must_did_not_pass(build: Any, status: Status) -> None:
     data = to_json_dict(_must(build, status))
     assert data["certified"] is False
@@ -248,9 +244,7 @@ def test_edited_derived_fields_are_rejected(mixed_report: RunReport, field: str)
 
 def test_check_filed_under_wrong_requirement_is_refused(build: Any) -> None:
     stray = build.check(build.req_id("core", "other"))
-    report = build.report(
-        [build.cls("core", [build.requirement("core", "create", checks=(stray,))])]
-    )
+    report = build.report([build.cls("core", [build.requirement("core", "create", checks=(stray,))])])
     with pytest.raises(ReportError, match="filed under"):
         to_json_dict(report)
 
@@ -300,9 +294,7 @@ def test_existing_file_survives_a_failing_replace(
 
 
 def test_invalid_report_is_never_written(tmp_path: Path, build: Any) -> None:
-    report = build.report(
-        [build.cls("core", [build.requirement("core", "create", keyword="SHALL")])]
-    )
+    report = build.report([build.cls("core", [build.requirement("core", "create", keyword="SHALL")])])
     target = tmp_path / "report.json"
     with pytest.raises(ReportError, match="keyword"):
         write_json(report, target)

@@ -163,9 +163,7 @@ def test_statuses_map_one_to_one(build: Any) -> None:
         Status.SKIPPED: "skipped",
         Status.NOT_APPLICABLE: "skipped",
     }
-    report = build.report(
-        [build.cls("core", [build.requirement("core", s.value, s) for s in Status])]
-    )
+    report = build.report([build.cls("core", [build.requirement("core", s.value, s) for s in Status])])
     root = _parse(report)
     for status, tag in expected.items():
         children = [c.tag for c in _case(root, f"/req/application/core/{status.value}")]

@@ -110,9 +110,7 @@ def test_format_check_failure_without_seed_or_response(build: Any) -> None:
 
 def test_long_bodies_are_truncated(build: Any) -> None:
     exchange = build.exchange(response_body="y" * 5000)
-    block = format_check_failure(
-        build.check(build.req_id("core", "x"), Status.FAILED, exchanges=(exchange,))
-    )
+    block = format_check_failure(build.check(build.req_id("core", "x"), Status.FAILED, exchanges=(exchange,)))
     assert "y" * 1001 not in block
     assert "4000 more characters not shown" in block
 

@@ -101,9 +101,7 @@ def _schemas_needing_examples() -> Iterator[tuple[str, str, str]]:
                 yield component.name, component.version, name
 
 
-@pytest.mark.parametrize(
-    "key", list(_schemas_needing_examples()), ids="{0[0]}@{0[1]}/{0[2]}".format
-)
+@pytest.mark.parametrize("key", list(_schemas_needing_examples()), ids="{0[0]}@{0[1]}/{0[2]}".format)
 def test_every_schema_has_enough_examples(key: tuple[str, str, str]) -> None:
     counts = Counter((e.component, e.version, e.schema, e.valid) for e in _parsed())
     want_valid, want_invalid = MINIMUMS.get(key, MINIMUM_EXAMPLES)
@@ -132,8 +130,7 @@ def test_submission_examples_cover_both_kinds() -> None:
     kinds = {
         e.load().get("type")
         for e in _parsed()
-        if e.valid
-        and (e.component, e.version, e.schema) == ("application", "1.0", "ApplicationSubmission")
+        if e.valid and (e.component, e.version, e.schema) == ("application", "1.0", "ApplicationSubmission")
     }
     assert {"kindergarten-place", "after-school-care"} <= kinds
 
@@ -159,9 +156,7 @@ def test_only_synthetic_national_identity_numbers(path: Path) -> None:
         pytest.skip("not JSON; reported by test_example_keeps_its_promise")
     for number in _national_identity_numbers(document):
         if len(number) == 11 and number.isdigit():
-            assert int(number[2:4]) > 40, (
-                f"{number} is not a synthetic test number (month + 40 or + 80)"
-            )
+            assert int(number[2:4]) > 40, f"{number} is not a synthetic test number (month + 40 or + 80)"
 
 
 # --- the helpers themselves -------------------------------------------------------------------
@@ -228,9 +223,7 @@ def test_bad_names_are_explained(tmp_path: Path, relative: str, message: str) ->
 def test_every_reason_maps_to_keywords() -> None:
     assert all(REASON_KEYWORDS.values())
     assert REASON_KEYWORDS["check-digit"] == frozenset({"format"})
-    assert REASON_KEYWORDS["unknown-member"] == frozenset(
-        {"additionalProperties", "unevaluatedProperties"}
-    )
+    assert REASON_KEYWORDS["unknown-member"] == frozenset({"additionalProperties", "unevaluatedProperties"})
 
 
 def _write(root: Path, relative: str, document: object) -> Example:
@@ -283,9 +276,7 @@ def test_check_flags_two_broken_members(tmp_path: Path) -> None:
 
 def test_check_accepts_a_correct_invalid_example(tmp_path: Path) -> None:
     document = {**PERSON, "nationalIdentityNumber": "15507600334"}
-    example = _write(
-        tmp_path, "common/1.0/invalid/Person/nationalIdentityNumber_check-digit.json", document
-    )
+    example = _write(tmp_path, "common/1.0/invalid/Person/nationalIdentityNumber_check-digit.json", document)
     assert check_example(example) == []
 
 

@@ -109,12 +109,10 @@ def test_person_numbers_are_synthetic_and_born_in_range(number: str) -> None:
         ("born in the 2000s", lambda n: (birth_date(n) or datetime.date.min).year >= 2000),
     ],
 )
-def test_every_kind_of_person_number_is_generated(
-    description: str, condition: Callable[[str], bool]
-) -> None:
-    assert condition(
-        find(national_identity_numbers(), condition, settings=settings(database=None))
-    ), description
+def test_every_kind_of_person_number_is_generated(description: str, condition: Callable[[str], bool]) -> None:
+    assert condition(find(national_identity_numbers(), condition, settings=settings(database=None))), (
+        description
+    )
 
 
 @pytest.mark.parametrize(("min_age", "max_age"), [(0, 0), (1, 1), (0, 12), (5, 12), (6, 9)])
@@ -164,9 +162,7 @@ def _person_rule_broken(miss: NearMiss) -> None:
         assert born is not None
         assert k1_remainder(value) >= 4
         weights_k2_and_check = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
-        assert (
-            sum(w * int(d) for w, d in zip(weights_k2_and_check, value, strict=True)) % 11 == 0
-        ), "K2 fits"
+        assert sum(w * int(d) for w, d in zip(weights_k2_and_check, value, strict=True)) % 11 == 0, "K2 fits"
     elif reason.startswith("impossible birth date"):
         assert born is None
         assert has_valid_control_digits(value)

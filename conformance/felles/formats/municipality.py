@@ -16,12 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-from felles.locations import standard_root
 from types import MappingProxyType
 from typing import Any, Final
 
 from felles.errors import StandardError
+from felles.locations import standard_root
 
 CODE_LIST_PATH: Final = Path("schemas", "common", "1.0", "codelists", "municipalities.json")
 

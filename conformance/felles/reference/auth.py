@@ -40,9 +40,7 @@ class HS256Verifier:
 
     algorithms = ("HS256",)
 
-    def __init__(
-        self, secret: str, *, issuer: str, audience: str, leeway_seconds: int = 30
-    ) -> None:
+    def __init__(self, secret: str, *, issuer: str, audience: str, leeway_seconds: int = 30) -> None:
         self._secret = secret
         self.issuer = issuer
         self.audience = audience

@@ -21,9 +21,7 @@ from felles.reference.http import json_response
 def declaration(components: Sequence[ComponentModule]) -> dict[str, Any]:
     """Body valid against common 1.0 ``Conformance.schema.json``."""
     return {
-        "components": [
-            {"name": c.name, "version": c.version, "classes": list(c.classes)} for c in components
-        ]
+        "components": [{"name": c.name, "version": c.version, "classes": list(c.classes)} for c in components]
     }
 
 

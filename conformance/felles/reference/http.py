@@ -28,25 +28,17 @@ _ENTITY_TAG = re.compile(r'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
 
 def render_json(value: Any) -> bytes:
     """The one JSON serialisation of the reference: compact, UTF-8, deterministic."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
-        "utf-8"
-    )
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def canonical_json(value: Any) -> str:
     """Key-order-independent text of a JSON value, for comparing request bodies."""
-    return json.dumps(
-        value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-    )
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
 
 
-def json_response(
-    body: bytes | Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
+def json_response(body: bytes | Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     content = body if isinstance(body, bytes) else render_json(body)
-    return Response(
-        content, status_code=status, headers=dict(headers or {}), media_type=JSON_MEDIA_TYPE
-    )
+    return Response(content, status_code=status, headers=dict(headers or {}), media_type=JSON_MEDIA_TYPE)
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -55,9 +47,7 @@ def is_json_media_type(content_type: str | None) -> bool:
         return False
     media_type, *parameters = (part.strip() for part in content_type.split(";"))
     kind, _, subtype = media_type.lower().partition("/")
-    if kind != "application" or not (
-        subtype == "json" or (subtype.endswith("+json") and len(subtype) > 5)
-    ):
+    if kind != "application" or not (subtype == "json" or (subtype.endswith("+json") and len(subtype) > 5)):
         return False
     for parameter in parameters:
         name, _, value = parameter.partition("=")
@@ -131,9 +121,7 @@ def parse_json(raw: bytes, *, max_depth: int) -> Any:
             ProblemType.BAD_REQUEST, f"the body is not valid UTF-8 (byte {exc.start})"
         ) from None
     if not text.strip():
-        raise ProblemError(
-            ProblemType.BAD_REQUEST, "the request body is empty; a JSON document is required"
-        )
+        raise ProblemError(ProblemType.BAD_REQUEST, "the request body is empty; a JSON document is required")
     if nesting_depth(text) > max_depth:
         raise ProblemError(ProblemType.BAD_REQUEST, f"JSON nesting deeper than {max_depth} levels")
     try:
@@ -147,9 +135,7 @@ def parse_json(raw: bytes, *, max_depth: int) -> Any:
         detail = f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         raise ProblemError(ProblemType.BAD_REQUEST, detail) from None
     except (ValueError, RecursionError) as exc:
-        raise ProblemError(
-            ProblemType.BAD_REQUEST, f"the body is not acceptable JSON: {exc}"
-        ) from None
+        raise ProblemError(ProblemType.BAD_REQUEST, f"the body is not acceptable JSON: {exc}") from None
 
 
 async def read_json(request: Request, *, max_bytes: int, max_depth: int) -> Any:

@@ -74,9 +74,7 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
 def _check_sequence(owner: str, migrations: Sequence[Migration]) -> None:
     versions = [m.version for m in migrations]
     if versions != list(range(1, len(versions) + 1)):
-        raise StorageError(
-            f"migrations of {owner!r} must be numbered 1..n in order, got {versions}"
-        )
+        raise StorageError(f"migrations of {owner!r} must be numbered 1..n in order, got {versions}")
 
 
 def applied_version(connection: sqlite3.Connection, owner: str) -> int:
@@ -102,8 +100,7 @@ def migrate(database: Database, owner: str, migrations: Sequence[Migration]) -> 
         for migration in pending:
             migration.apply(connection)
             connection.execute(
-                "INSERT INTO schema_migrations (owner, version, name, applied_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO schema_migrations (owner, version, name, applied_at) VALUES (?, ?, ?, ?)",
                 (owner, migration.version, migration.name, datetime.now(UTC).isoformat()),
             )
     return pending

@@ -103,9 +103,7 @@ def problem_response(
     body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None = None
 ) -> Response:
     content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(
-        content, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE
-    )
+    return Response(content, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE)
 
 
 _STATUS_TYPES = {p.status: p for p in ProblemType if p is not ProblemType.IDEMPOTENCY_KEY_REUSE}
@@ -120,7 +118,8 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown route 404, wrong method 405, ...) as problems."""
     assert isinstance(exc, HTTPException)
-    problem = _STATUS_TYPES.get(exc.status_code, ProblemType.BAD_REQUEST)
+    fallback = ProblemType.INTERNAL if exc.status_code >= 500 else ProblemType.BAD_REQUEST
+    problem = _STATUS_TYPES.get(exc.status_code, fallback)
     detail = {
         404: f"no resource at {request.url.path}",
         405: f"{request.method} is not allowed on {request.url.path}",

@@ -37,9 +37,7 @@ def _config(app: Starlette, settings: Settings, **kwargs: Any) -> uvicorn.Config
     )
 
 
-def serve(
-    settings: Settings, host: str = "127.0.0.1", port: int = 8000, fd: int | None = None
-) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, fd: int | None = None) -> None:
     """Run the reference in the foreground until interrupted.
 
     ``fd`` is an already-bound listening socket inherited from a parent
@@ -94,7 +92,9 @@ class ReferenceServer:
 
     def start(self) -> ReferenceServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto must be IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on accepted sockets
+        # whose proto says TCP, and without it every keep-alive request waits ~40 ms (Nagle).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, 0))
         sock.listen(128)
@@ -109,9 +109,7 @@ class ReferenceServer:
             except BaseException as exc:  # reported to the starting thread, not lost in this one
                 self._failure = exc
 
-        self._thread = threading.Thread(
-            target=run, name=f"felles-reference-{self.port}", daemon=True
-        )
+        self._thread = threading.Thread(target=run, name=f"felles-reference-{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + self.startup_timeout
         while not server.started:
@@ -120,9 +118,7 @@ class ReferenceServer:
                 raise ServerStartError(f"the reference server failed to start: {self._failure!r}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise ServerStartError(
-                    f"the reference server did not start within {self.startup_timeout}s"
-                )
+                raise ServerStartError(f"the reference server did not start within {self.startup_timeout}s")
             time.sleep(0.01)
         return self
 

@@ -46,9 +46,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.database:
-            raise UsageError(
-                "database path must not be empty", hint='use ":memory:" or a file path'
-            )
+            raise UsageError("database path must not be empty", hint='use ":memory:" or a file path')
         if len(self.jwt_secret.encode("utf-8")) < 32:
             raise UsageError(
                 "jwt_secret must be at least 32 bytes (HS256, RFC 7518 section 3.2)",
@@ -77,7 +75,5 @@ class Settings:
                 try:
                     values[name] = int(raw)
                 except ValueError:
-                    raise UsageError(
-                        f"{_ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}"
-                    ) from None
+                    raise UsageError(f"{_ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
         return cls(**values)  # type: ignore[arg-type]

@@ -149,9 +149,7 @@ class IdempotencyStore:
     def __init__(self, scope: str) -> None:
         self.scope = scope
 
-    def lookup(
-        self, connection: sqlite3.Connection, tenant: str, key: str
-    ) -> StoredResponse | None:
+    def lookup(self, connection: sqlite3.Connection, tenant: str, key: str) -> StoredResponse | None:
         row = connection.execute(
             "SELECT request_hash, response_status, response_body, response_headers, resource_id "
             "FROM idempotency_keys WHERE scope = ? AND municipality = ? AND idempotency_key = ?",

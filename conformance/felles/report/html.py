@@ -44,9 +44,7 @@ STRINGS: dict[Lang, dict[str, str]] = {
         "title": "Konformitetsrapport",
         "certified": "Sertifisert",
         "not_certified": "Ikke sertifisert",
-        "certified_explain": (
-            "Alle SKAL-krav (MUST) i alle påståtte konformitetsklasser er bestått."
-        ),
+        "certified_explain": ("Alle SKAL-krav (MUST) i alle påståtte konformitetsklasser er bestått."),
         "reason_incomplete": "Testkjøringen ble avbrutt før den var ferdig.",
         "reason_no_class": "Systemet påstår ikke samsvar med noen konformitetsklasse.",
         "reason_must": "{count} SKAL-krav (MUST) i påståtte klasser er ikke bestått.",
@@ -79,8 +77,7 @@ STRINGS: dict[Lang, dict[str, str]] = {
         ),
         "failures": "Detaljer om feil",
         "failures_explain": (
-            "For leverandøren: hva som ble sendt, hva som kom tilbake, "
-            "og hvordan feilen kan gjenskapes."
+            "For leverandøren: hva som ble sendt, hva som kom tilbake, og hvordan feilen kan gjenskapes."
         ),
         "no_failures": "Ingen feil.",
         "check": "Test",
@@ -152,8 +149,7 @@ STRINGS: dict[Lang, dict[str, str]] = {
         "no_response": "No response from the system under test.",
         "curl": "Reproduce with curl",
         "error_note": (
-            "An error of the test suite or the test environment. This is not a fault "
-            "of the vendor's system."
+            "An error of the test suite or the test environment. This is not a fault of the vendor's system."
         ),
         "truncated": "… ({count} more characters not shown)",
         "environment": "Environment",

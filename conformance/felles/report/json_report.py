@@ -313,9 +313,7 @@ def load_report_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Any:
-    return Draft202012Validator(
-        load_report_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
+    return Draft202012Validator(load_report_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _json_pointer(path: Any) -> str:
@@ -344,6 +342,5 @@ def validate_json_report(data: Any) -> None:
         lines.append(f"... and {more} more")
     first = _json_pointer(errors[0].absolute_path) or "/"
     raise ReportError(
-        f"report is not valid against {REPORT_SCHEMA_ID} (first problem at {first}): "
-        + "; ".join(lines)
+        f"report is not valid against {REPORT_SCHEMA_ID} (first problem at {first}): " + "; ".join(lines)
     )

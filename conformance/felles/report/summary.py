@@ -171,13 +171,9 @@ def _verdict_line(report: RunReport, color: bool) -> str:
         if req.requirement.keyword == "MUST" and req.status is not Status.PASSED
     ]
     if not_passed:
-        by_status = {
-            status: sum(1 for req in not_passed if req.status is status) for status in Status
-        }
+        by_status = {status: sum(1 for req in not_passed if req.status is status) for status in Status}
         detail = ", ".join(
-            f"{count} {STATUS_LABELS[status].lower()}"
-            for status, count in by_status.items()
-            if count
+            f"{count} {STATUS_LABELS[status].lower()}" for status, count in by_status.items() if count
         )
         reasons.append(f"{len(not_passed)} MUST requirement(s) did not pass ({detail})")
     text = "NOT CERTIFIED: " + "; ".join(reasons)

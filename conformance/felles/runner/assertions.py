@@ -77,4 +77,5 @@ def expect_problem(response: Response, *codes: int) -> dict[str, Any]:
 
 
 def header(response: Response, name: str) -> str | None:
-    return response.headers.get(name)
+    value = response.headers.get(name)
+    return str(value) if value is not None else None

@@ -39,11 +39,11 @@ class Response:
 
     @property
     def media_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        return str(self.headers.get("content-type", "")).split(";")[0].strip().lower()
 
     @property
     def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
+        return str(self.content.decode("utf-8", errors="replace"))
 
     def json(self) -> Any:
         """The body as JSON, or a conformance failure saying why it is not."""
@@ -164,10 +164,14 @@ class ApiClient:
                 raw.close()
         except httpx.TimeoutException:
             self._record(request, body, None, None, b"", started)
-            raise ConformanceFailure(f"{method} {redact(str(request.url))}: no answer within the timeout") from None
+            raise ConformanceFailure(
+                f"{method} {redact(str(request.url))}: no answer within the timeout"
+            ) from None
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
             self._record(request, body, None, None, b"", started)
-            raise TargetUnreachableError(f"{method} {redact(str(request.url))}: {type(exc).__name__}: {exc}") from None
+            raise TargetUnreachableError(
+                f"{method} {redact(str(request.url))}: {type(exc).__name__}: {exc}"
+            ) from None
         response = Response(method, str(request.url), raw.status_code, raw.headers, content, truncated)
         self._record(request, body, raw.status_code, raw.headers, content, started)
         return response

@@ -32,6 +32,7 @@ class RunConfig:
     municipality: str | None = None
     tokens: tuple[TokenSpec, ...] = ()
     results_path: str = ""
+    requirements: tuple[str, ...] = ()  # empty: every requirement of the classes under test
     verify_tls: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -51,4 +52,5 @@ class RunConfig:
         data["tokens"] = tuple(TokenSpec(**spec) for spec in data.get("tokens", []))
         data["classes_to_test"] = tuple(data["classes_to_test"])
         data["claimed_classes"] = tuple(data["claimed_classes"])
+        data["requirements"] = tuple(data.get("requirements", ()))
         return cls(**data)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from felles.standard import Component
 from felles.standard.validation import SchemaValidator, validator_for
 from felles.strategies.from_schema import from_schema
-from felles.strategies.near_miss import NearMiss, near_misses
+from felles.strategies.near_miss import NearMiss, all_near_misses, near_misses
 
 
 class Generators:
@@ -32,6 +32,10 @@ class Generators:
         """A valid instance with exactly one member broken, and the pointer to it."""
         uri = self.schema_id(schema_name)
         return from_schema(uri).flatmap(lambda valid: near_misses(uri, valid))
+
+    def all_near_misses(self, schema_name: str, valid: Any) -> list[NearMiss]:
+        """One verified break per (member, reason) of ``valid``: for systematic checks."""
+        return all_near_misses(self.schema_id(schema_name), valid)
 
     def validator(self, schema_name: str) -> SchemaValidator:
         return validator_for(self.schema_id(schema_name))

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast, overload
 
 import httpx
 import pytest
@@ -31,6 +31,18 @@ from felles.runner.generators import Generators
 from felles.runner.secrets import redact
 from felles.runner.tokens import TokenSource
 from felles.standard import Component, default_catalogue
+
+_CheckBody = TypeVar("_CheckBody", bound=Callable[..., None])
+
+
+class ExamplesDecorator(Protocol):
+    """``@examples`` or ``@examples(max_examples=n)`` on a check's inner ``@given`` function."""
+
+    @overload
+    def __call__(self, test: _CheckBody) -> _CheckBody: ...
+    @overload
+    def __call__(self, *, max_examples: int) -> Callable[[_CheckBody], _CheckBody]: ...
+
 
 _CONFIG_KEY = pytest.StashKey[RunConfig]()
 _RECORDER_KEY = pytest.StashKey[Recorder]()
@@ -57,6 +69,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run = config.stash.get(_CONFIG_KEY, None)
     if run is None:
         return
+    if run.requirements:
+        kept = [item for item in items if requirement_of(item) in run.requirements]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
     for item in items:
         requirement = requirement_of(item)
         if requirement is None:
@@ -91,6 +107,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 "message": _message(report, call, status),
                 "exchanges": exchanges,
                 "seed": run.seed,
+                "requests": recorder.count if recorder else 0,
             },
         )
     )
@@ -110,8 +127,10 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Status 
     if report.skipped:
         return Status.SKIPPED
     excinfo = call.excinfo
-    if excinfo is not None and excinfo.errisinstance(AssertionError) and not excinfo.errisinstance(
-        TargetUnreachableError
+    if (
+        excinfo is not None
+        and excinfo.errisinstance(AssertionError)
+        and not excinfo.errisinstance(TargetUnreachableError)
     ):
         return Status.FAILED
     return Status.ERROR
@@ -136,36 +155,40 @@ def _message(report: pytest.TestReport, call: pytest.CallInfo[None], status: Sta
     return redact(text)
 
 
+class _Sink:
+    """Where finished results go: the JSON-lines file and an optional progress callback."""
+
+    path = ""
+    progress: Callable[[dict[str, Any]], None] | None = None
+
+
+_sink = _Sink()
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Write one JSON line per finished check (runs in the controller under xdist)."""
     for name, value in report.user_properties:
         if name != "felles":
             continue
-        data = dict(value)
+        data: dict[str, Any] = dict(value) if isinstance(value, dict) else {}
         data["durationSeconds"] = round(report.duration, 4)
-        path = _results_path
+        path = _sink.path
         if path:
             with _write_lock, open(path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(data, ensure_ascii=False) + "\n")
-        if _progress is not None:
-            _progress(data)
-
-
-_results_path = ""
-_progress: Callable[[dict[str, Any]], None] | None = None
+        if _sink.progress is not None:
+            _sink.progress(data)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    global _results_path
     run = session.config.stash.get(_CONFIG_KEY, None)
-    _results_path = run.results_path if run else ""
+    _sink.path = run.results_path if run else ""
 
 
 def set_progress(callback: Callable[[dict[str, Any]], None] | None) -> None:
     """Let the session print a line per check as results arrive."""
-    global _progress
-    _progress = callback
+    _sink.progress = callback
 
 
 # ---------------------------------------------------------------- fixtures
@@ -245,16 +268,14 @@ def gen(component: Component) -> Generators:
 
 
 @pytest.fixture(scope="session")
-def examples(run_config: RunConfig) -> Callable[..., Any]:
+def examples(run_config: RunConfig) -> ExamplesDecorator:
     """Decorator for a check's inner ``@given`` function: example count, seed, no database.
 
     No example database is kept: it would store payloads (and could store
     whatever the target echoed) on disk between runs.
     """
 
-    def apply(
-        test: Callable[..., None] | None = None, *, max_examples: int | None = None
-    ) -> Any:
+    def apply(test: Callable[..., None] | None = None, *, max_examples: int | None = None) -> Any:
         def decorate(inner: Callable[..., None]) -> Callable[..., None]:
             configured = settings(
                 max_examples=min(max_examples or run_config.examples, run_config.examples),
@@ -265,8 +286,8 @@ def examples(run_config: RunConfig) -> Callable[..., Any]:
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
                 print_blob=False,
             )(inner)
-            return hypothesis_seed(run_config.seed)(configured)  # type: ignore[no-any-return]
+            return hypothesis_seed(run_config.seed)(configured)
 
         return decorate(test) if test is not None else decorate
 
-    return apply
+    return cast(ExamplesDecorator, apply)

@@ -95,14 +95,25 @@ def mint_tokens(secret: str, component: Component, *, ttl_s: int = 6 * 3600) -> 
 def reference_target(component: Component, *, startup_timeout_s: float = 30.0) -> Iterator[ReferenceTarget]:
     secret = secrets.token_urlsafe(32)
     register_secret(secret)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: with protocol 0 asyncio leaves Nagle on for accepted
+    # connections and every keep-alive request stalls ~40 ms.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     port = listener.getsockname()[1]
     env = {**os.environ, SECRET_ENV: secret}
-    command = [sys.executable, "-m", "felles", "serve", "--fd", str(listener.fileno()), "--log-level", "warning"]
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    command = [
+        sys.executable,
+        "-m",
+        "felles",
+        "serve",
+        "--fd",
+        str(listener.fileno()),
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(
         command,
         pass_fds=(listener.fileno(),),
         env=env,
@@ -130,7 +141,9 @@ def _wait_ready(root: str, process: subprocess.Popen[bytes], timeout_s: float) -
     while time.monotonic() < deadline:
         if process.poll() is not None:
             err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise FellesError(f"the reference implementation exited with code {process.returncode}: {err[-2000:]}")
+            raise FellesError(
+                f"the reference implementation exited with code {process.returncode}: {err[-2000:]}"
+            )
         try:
             if httpx.get(f"{root}/conformance", timeout=1.0).status_code == 200:
                 return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +37,13 @@ from felles.runner.session import (
 from felles.runner.tokens import TokenSource, TokenSpec, parse_token_option
 from felles.standard import Component, default_catalogue
 
-_SYMBOLS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP", "not-applicable": "N/A"}
+_SYMBOLS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "error": "ERROR",
+    "skipped": "SKIP",
+    "not-applicable": "N/A",
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class TestOptions:
     reference: bool
     components: list[str]
     classes: list[str]
+    requirements: list[str]
     token_env: list[str]
     token_command: list[str]
     municipality: str | None
@@ -65,7 +73,9 @@ def run_tests(options: TestOptions) -> int:
     if options.classes and len(components) != 1:
         raise UsageError("--class needs exactly one --component")
     if options.municipality and not is_municipality_number(options.municipality):
-        raise UsageError(f"--municipality {options.municipality!r} is not a kommunenummer in the 2024 code list")
+        raise UsageError(
+            f"--municipality {options.municipality!r} is not a kommunenummer in the 2024 code list"
+        )
     tokens = _token_specs(options)
     codes = []
     for component in components:
@@ -81,7 +91,11 @@ def _target(
 ) -> Iterator[tuple[str, tuple[TokenSpec, ...], str | None]]:
     if not options.reference:
         assert options.base_url is not None
-        yield validate_base_url(options.base_url), tokens, options.municipality or _token_municipality(tokens)
+        yield (
+            validate_base_url(options.base_url),
+            tokens,
+            options.municipality or _token_municipality(tokens),
+        )
         return
     from felles.runner.reference_target import reference_target
 
@@ -91,7 +105,11 @@ def _target(
 
 
 def run_one(
-    options: TestOptions, component: Component, base_url: str, tokens: tuple[TokenSpec, ...], municipality: str | None
+    options: TestOptions,
+    component: Component,
+    base_url: str,
+    tokens: tuple[TokenSpec, ...],
+    municipality: str | None,
 ) -> RunReport:
     timeout = options.timeout_s or DEFAULT_TIMEOUT_S
     declaration = probe(base_url, component, timeout_s=timeout, verify_tls=not options.insecure)
@@ -107,6 +125,7 @@ def run_one(
         municipality=municipality,
         tokens=tokens,
         verify_tls=not options.insecure,
+        requirements=_selected_requirements(component, options.requirements),
     )
     print(
         f"Testing {component.key} at {redact(base_url)}: classes {', '.join(to_test) or '-'}"
@@ -115,17 +134,38 @@ def run_one(
     )
     if declaration.problem:
         print(f"  note: {declaration.problem}; testing every class, claiming none", flush=True)
+    clock = time.perf_counter()
     results = execute(config, component, workers=options.workers or 0, progress=_print_progress)
+    elapsed = time.perf_counter() - clock
     report = build_report(config, component, results, started_at=options.started_at, declaration=declaration)
     print()
     print(render_summary(report, color=sys.stdout.isatty()))
+    requests = sum(int(r.get("requests", 0)) for r in results)
+    print(
+        f"{len(results)} checks, {requests} requests in {elapsed:.1f} s "
+        f"({requests / max(elapsed, 1e-9):.0f} requests/s)"
+    )
     _write_reports(report, options, component)
     return report
 
 
+def _selected_requirements(component: Component, wanted: list[str]) -> tuple[str, ...]:
+    known = {r.requirement_id for r in component.requirements}
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise UsageError(
+            f"{component.key} has no requirement {', '.join(unknown)}", hint="see the spec or `felles components`"
+        )
+    return tuple(wanted)
+
+
 def _print_progress(result: dict[str, Any]) -> None:
     symbol = _SYMBOLS.get(str(result.get("status")), "?")
-    print(f"  {symbol:5} {result['requirementId']}  ({result['checkId']}, {result.get('durationSeconds', 0):.2f} s)", flush=True)
+    print(
+        f"  {symbol:5} {result['requirementId']}  "
+        f"({result['checkId']}, {result.get('durationSeconds', 0):.2f} s)",
+        flush=True,
+    )
 
 
 def _write_reports(report: RunReport, options: TestOptions, component: Component) -> None:

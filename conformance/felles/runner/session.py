@@ -60,7 +60,10 @@ def check_module(component: Component) -> Path:
 def validate_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{url!r} is not an http(s) URL", hint="for example https://kommune.example/felles/application/1.0")
+        raise UsageError(
+            f"{url!r} is not an http(s) URL",
+            hint="for example https://kommune.example/felles/application/1.0",
+        )
     return url.rstrip("/")
 
 
@@ -68,13 +71,18 @@ def probe(base_url: str, component: Component, *, timeout_s: float, verify_tls: 
     """Reach the target once before running anything; unreachable is exit 3, not a failure."""
     url = f"{base_url}/conformance"
     try:
-        response = httpx.get(url, timeout=timeout_s, verify=verify_tls, follow_redirects=False, trust_env=False)
+        response = httpx.get(
+            url, timeout=timeout_s, verify=verify_tls, follow_redirects=False, trust_env=False
+        )
     except httpx.ConnectError as exc:
         raise TargetUnreachableError(
-            f"cannot connect to {base_url}: {exc}", hint="check the URL, that the system is running, and TLS settings"
+            f"cannot connect to {base_url}: {exc}",
+            hint="check the URL, that the system is running, and TLS settings",
         ) from None
     except httpx.TimeoutException:
-        raise TargetUnreachableError(f"{url} did not answer within {timeout_s:.0f} s", hint="raise --timeout") from None
+        raise TargetUnreachableError(
+            f"{url} did not answer within {timeout_s:.0f} s", hint="raise --timeout"
+        ) from None
     except httpx.HTTPError as exc:
         raise TargetUnreachableError(f"cannot reach {url}: {type(exc).__name__}: {exc}") from None
     if response.status_code != 200:
@@ -100,7 +108,8 @@ def choose_classes(
     unknown = [c for c in requested if c not in known]
     if unknown:
         raise UsageError(
-            f"{component.key} has no conformance class {', '.join(unknown)}", hint="known: " + ", ".join(known)
+            f"{component.key} has no conformance class {', '.join(unknown)}",
+            hint="known: " + ", ".join(known),
         )
     if requested:
         return tuple(requested), tuple(requested)
@@ -110,7 +119,13 @@ def choose_classes(
     return tuple(known), ()
 
 
-def execute(config: RunConfig, component: Component, *, workers: int = 0, progress: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+def execute(
+    config: RunConfig,
+    component: Component,
+    *,
+    workers: int = 0,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run the component's checks under pytest; return one result dict per check."""
     with tempfile.TemporaryDirectory(prefix="felles-run-") as scratch:
         config_path = Path(scratch) / "run.json"
@@ -119,15 +134,30 @@ def execute(config: RunConfig, component: Component, *, workers: int = 0, progre
         replace(config, results_path=str(results_path)).dump(config_path)
         args = [
             str(check_module(component)),
-            "-c", str(RUNNER_INI),
-            "--rootdir", str(CHECKS_DIR),
-            "-p", "felles.runner.plugin",
-            "-p", "no:cacheprovider",
+            "-c",
+            str(RUNNER_INI),
+            "--rootdir",
+            str(CHECKS_DIR),
+            "-p",
+            "felles.runner.plugin",
+            "-p",
+            "no:cacheprovider",
             "--capture=no",
-            "--felles-config", str(config_path),
+            "--felles-config",
+            str(config_path),
         ]
         if workers:
-            args += ["-p", "xdist", "-n", str(workers), "-q", "--no-header", "--tb=no", "-p", "no:warnings"]
+            args += [
+                "-p",
+                "xdist",
+                "-n",
+                str(workers),
+                "-q",
+                "--no-header",
+                "--tb=no",
+                "-p",
+                "no:warnings",
+            ]
         else:
             args += ["-p", "no:terminal"]
         previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
@@ -142,7 +172,9 @@ def execute(config: RunConfig, component: Component, *, workers: int = 0, progre
             else:
                 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            raise FellesError(f"the suite itself could not run (pytest exit code {int(code)}); rerun with --debug")
+            raise FellesError(
+                f"the suite itself could not run (pytest exit code {int(code)}); rerun with --debug"
+            )
         return [json.loads(line) for line in results_path.read_text(encoding="utf-8").splitlines() if line]
 
 
@@ -168,6 +200,8 @@ def build_report(
             requirement = Requirement(spec.requirement_id, name, spec.keyword or "MUST", spec.title)
             if not tested:
                 status, reason = Status.SKIPPED, f"class {name} not under test in this run"
+            elif config.requirements and spec.requirement_id not in config.requirements:
+                status, reason = Status.SKIPPED, "not selected in this run (--requirement)"
             elif not checks:
                 status, reason = Status.ERROR, "the suite has no check for this requirement"
             else:

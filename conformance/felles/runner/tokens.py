@@ -41,7 +41,9 @@ def parse_token_option(value: str, *, kind: str) -> TokenSpec:
         role, rest = "default", value
     if not rest:
         raise UsageError(f"--token-{kind} {value!r}: empty value", hint="use [ROLE=]VALUE")
-    return TokenSpec(role=role, env=rest if kind == "env" else None, command=rest if kind == "command" else None)
+    return TokenSpec(
+        role=role, env=rest if kind == "env" else None, command=rest if kind == "command" else None
+    )
 
 
 class TokenSource:
@@ -76,7 +78,8 @@ class TokenSource:
             value = os.environ.get(self.spec.env, "").strip()
             if not value:
                 raise UsageError(
-                    f"environment variable {self.spec.env} (token for role {self.spec.role}) is not set or empty",
+                    f"environment variable {self.spec.env} (token for role {self.spec.role}) "
+                    "is not set or empty",
                     hint=f"export {self.spec.env}=<access token>",
                 )
         else:
@@ -88,7 +91,7 @@ class TokenSource:
     def _run_command(self) -> str:
         assert self.spec.command is not None
         try:
-            done = subprocess.run(  # noqa: S603 - the user's own configured command
+            done = subprocess.run(
                 shlex.split(self.spec.command),
                 capture_output=True,
                 text=True,

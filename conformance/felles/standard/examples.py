@@ -201,9 +201,7 @@ def parse_example_path(path: Path, root: Path | None = None) -> Example:
             "root_unknown-member does not say which member is unknown",
             "name the added member instead, e.g. nickname_unknown-member.json",
         )
-    return Example(
-        path, component, version, schema, valid=False, label=stem, field=field, reason=reason
-    )
+    return Example(path, component, version, schema, valid=False, label=stem, field=field, reason=reason)
 
 
 def example_files(root: Path | None = None) -> list[Path]:
@@ -211,9 +209,7 @@ def example_files(root: Path | None = None) -> list[Path]:
     base = root or examples_dir()
     if not base.is_dir():
         return []
-    return sorted(
-        path for path in base.rglob("*") if path.is_file() and not path.name.startswith(".")
-    )
+    return sorted(path for path in base.rglob("*") if path.is_file() and not path.name.startswith("."))
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -301,9 +297,7 @@ def failing_keywords(
 ) -> dict[str, set[str]]:
     """Pointer → JSON Schema keywords that fail there, looking into every oneOf/anyOf branch."""
     reg = registry if registry is not None else default_registry()
-    validator = Draft202012Validator(
-        reg.contents(schema_uri), registry=reg, format_checker=format_checker()
-    )
+    validator = Draft202012Validator(reg.contents(schema_uri), registry=reg, format_checker=format_checker())
     found: dict[str, set[str]] = {}
     for error in _walk(list(validator.iter_errors(instance))):
         for pointer in _error_pointers(error):
@@ -322,17 +316,12 @@ def check_example(example: Example, catalogue: Catalogue | None = None) -> list[
     schema_uri = cat.get(f"{example.component}@{example.version}").schema_id(example.schema)
     registry = _catalogue_registry(cat)
     validator = (
-        validator_for(schema_uri)
-        if cat is default_catalogue()
-        else SchemaValidator(schema_uri, registry)
+        validator_for(schema_uri) if cat is default_catalogue() else SchemaValidator(schema_uri, registry)
     )
     instance = example.load()
     errors = validator.errors(instance)
     if example.valid:
-        return [
-            f"{example.path}: should be valid but {e.pointer or '(root)'}: {e.detail}"
-            for e in errors
-        ]
+        return [f"{example.path}: should be valid but {e.pointer or '(root)'}: {e.detail}" for e in errors]
     if not errors:
         promise = f"{example.reason} at {example.pointer!r}"
         return [f"{example.path}: should be invalid ({promise}) but validates"]

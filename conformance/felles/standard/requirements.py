@@ -17,7 +17,9 @@ from pathlib import Path
 
 from felles.errors import StandardError
 
-REQUIREMENT_ID = re.compile(r"^/req/(?P<component>[a-z][a-z0-9-]*)/(?P<cls>[a-z][a-z0-9-]*)/(?P<name>[a-z][a-z0-9-]*)$")
+REQUIREMENT_ID = re.compile(
+    r"^/req/(?P<component>[a-z][a-z0-9-]*)/(?P<cls>[a-z][a-z0-9-]*)/(?P<name>[a-z][a-z0-9-]*)$"
+)
 _BLOCK_START = re.compile(r'^!!! requirement "(?P<id>[^"]*)"\s*$')
 _TITLE = re.compile(r"^\*\*(?P<title>.+?)\*\*")
 # Longest first, so "MUST NOT" is not read as "MUST". Normalised to three levels.
@@ -52,9 +54,7 @@ class SpecRequirement:
 
 def _keyword(text: str) -> str | None:
     """The strongest RFC 2119 keyword in ``text`` (MUST beats SHOULD beats MAY)."""
-    found = {
-        level for word, level in _KEYWORDS if re.search(rf"(?<![A-Za-z]){word}(?![A-Za-z])", text)
-    }
+    found = {level for word, level in _KEYWORDS if re.search(rf"(?<![A-Za-z]){word}(?![A-Za-z])", text)}
     for level in ("MUST", "SHOULD", "MAY"):
         if level in found:
             return level
@@ -77,7 +77,11 @@ def parse_requirements(path: Path) -> list[SpecRequirement]:
         body: list[str] = []
         cursor = index + 1
         while cursor < len(lines) and (lines[cursor].startswith("    ") or not lines[cursor].strip()):
-            if not lines[cursor].strip() and cursor + 1 < len(lines) and not lines[cursor + 1].startswith("    "):
+            if (
+                not lines[cursor].strip()
+                and cursor + 1 < len(lines)
+                and not lines[cursor + 1].startswith("    ")
+            ):
                 break
             body.append(lines[cursor].strip())
             cursor += 1

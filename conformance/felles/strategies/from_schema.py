@@ -259,7 +259,7 @@ class Merged:
             pool = self.enums[0]
         else:
             return None
-        others = [[*self.consts], *self.enums] if self.consts else self.enums[1:]
+        others = [*([c] for c in self.consts[1:]), *self.enums] if self.consts else self.enums[1:]
         return [v for v in pool if all(any(json_equal(v, o) for o in other) for other in others)]
 
 
@@ -370,16 +370,12 @@ def _label(max_size: int = 10) -> SearchStrategy[str]:
 
 
 def _dates() -> SearchStrategy[str]:
-    return st.dates(datetime.date(1990, 1, 1), datetime.date(2100, 12, 31)).map(
-        datetime.date.isoformat
-    )
+    return st.dates(datetime.date(1990, 1, 1), datetime.date(2100, 12, 31)).map(datetime.date.isoformat)
 
 
 @st.composite
 def _date_times(draw: DrawFn) -> str:
-    moment = draw(
-        st.datetimes(datetime.datetime(1990, 1, 1), datetime.datetime(2100, 12, 31, 23, 59, 59))
-    )
+    moment = draw(st.datetimes(datetime.datetime(1990, 1, 1), datetime.datetime(2100, 12, 31, 23, 59, 59)))
     fraction = draw(st.sampled_from(("", "", f".{moment.microsecond // 1000:03d}")))
     offset = draw(st.sampled_from(_OFFSETS))
     return f"{moment:%Y-%m-%dT%H:%M:%S}{fraction}{offset}"
@@ -407,9 +403,7 @@ def _uris(draw: DrawFn) -> str:
 
 
 def _uri_references() -> SearchStrategy[str]:
-    relative = st.lists(st.text(_LOWER_DIGITS + "-", min_size=1, max_size=8), max_size=3).map(
-        "/".join
-    )
+    relative = st.lists(st.text(_LOWER_DIGITS + "-", min_size=1, max_size=8), max_size=3).map("/".join)
     return st.one_of(_uris(), _paths(), relative.filter(bool))
 
 
@@ -429,9 +423,7 @@ _STANDARD_FORMAT_STRATEGIES: Final[dict[str, Callable[[], SearchStrategy[str]]]]
 }
 
 #: Formats the generator can produce valid strings for.
-SUPPORTED_FORMATS: Final = frozenset(_STANDARD_FORMAT_STRATEGIES) | frozenset(
-    VALID_FORMAT_STRATEGIES
-)
+SUPPORTED_FORMATS: Final = frozenset(_STANDARD_FORMAT_STRATEGIES) | frozenset(VALID_FORMAT_STRATEGIES)
 
 
 def format_strategy(name: str, location: str) -> SearchStrategy[str]:
@@ -490,18 +482,14 @@ class SchemaCompiler:
         """The schema with this ``$id`` (optionally with a ``#/json/pointer`` fragment)."""
         uri, fragment = urldefrag(schema_uri)
         if fragment and not fragment.startswith("/"):
-            raise UnsupportedSchemaError(
-                "$anchor", schema_uri, "references to an anchor are not supported"
-            )
+            raise UnsupportedSchemaError("$anchor", schema_uri, "references to an anchor are not supported")
         try:
             resolved = self.registry.resolver().lookup(schema_uri)
         except Unresolvable as exc:
             raise StandardError(f"no schema {schema_uri} in the standard") from exc
         return self._located(resolved.contents, resolved.resolver, uri, fragment)
 
-    def _located(
-        self, contents: Any, resolver: Resolver[Any], uri: str, fragment: str
-    ) -> SchemaPart:
+    def _located(self, contents: Any, resolver: Resolver[Any], uri: str, fragment: str) -> SchemaPart:
         if fragment and isinstance(contents, dict) and isinstance(contents.get("$id"), str):
             uri = urldefrag(urljoin(uri, contents["$id"]))[0]
             fragment = ""
@@ -512,9 +500,7 @@ class SchemaCompiler:
         schema = part.schema
         for token in tokens:
             schema = schema[token]
-        location = part.location + "".join(
-            "/" + quote(escape_token(token), safe="$~") for token in tokens
-        )
+        location = part.location + "".join("/" + quote(escape_token(token), safe="$~") for token in tokens)
         resolver = part.resolver
         if isinstance(schema, dict) and isinstance(schema.get("$id"), str):
             base = urldefrag(urljoin(part.location, schema["$id"]))[0]
@@ -529,9 +515,7 @@ class SchemaCompiler:
             raise StandardError(f"{part.location}: $ref must be a string")
         uri, fragment = urldefrag(urljoin(part.location, ref))
         if fragment and not fragment.startswith("/"):
-            raise UnsupportedSchemaError(
-                "$ref", part.location, f"$ref {ref!r} to an anchor is not supported"
-            )
+            raise UnsupportedSchemaError("$ref", part.location, f"$ref {ref!r} to an anchor is not supported")
         try:
             resolved = part.resolver.lookup(ref)
         except Unresolvable as exc:
@@ -553,9 +537,7 @@ class SchemaCompiler:
         if additional is not None and not isinstance(additional, bool | dict):
             raise StandardError(f"{part.location}: additionalProperties must be a schema")
 
-    def flatten(
-        self, parts: tuple[SchemaPart, ...], decided: frozenset[str] = frozenset()
-    ) -> Flattened:
+    def flatten(self, parts: tuple[SchemaPart, ...], decided: frozenset[str] = frozenset()) -> Flattened:
         """Expand ``$ref`` and ``allOf``; list ``oneOf``/``anyOf`` not yet ``decided``."""
         key = (tuple(part.location for part in parts), decided)
         cached = self._flat.get(key)
@@ -582,14 +564,10 @@ class SchemaCompiler:
             out.append(part)
             if "$ref" in part.schema:
                 queue.append(self.resolve(part))
-            queue.extend(
-                self.child(part, "allOf", i) for i in range(len(part.schema.get("allOf", [])))
-            )
+            queue.extend(self.child(part, "allOf", i) for i in range(len(part.schema.get("allOf", []))))
             for keyword in ("oneOf", "anyOf"):
                 if keyword in part.schema:
-                    branches = tuple(
-                        self.child(part, keyword, i) for i in range(len(part.schema[keyword]))
-                    )
+                    branches = tuple(self.child(part, keyword, i) for i in range(len(part.schema[keyword])))
                     choice = Choice(keyword, part, branches)
                     if choice.key not in decided:
                         choices.append(choice)
@@ -630,9 +608,7 @@ class SchemaCompiler:
         flat = self.flatten(parts, decided)
         while flat.choices:
             choice = flat.choices[0]
-            branch = next(
-                (b for b in choice.branches if self.validator((b,)).is_valid(instance)), None
-            )
+            branch = next((b for b in choice.branches if self.validator((b,)).is_valid(instance)), None)
             decided = decided | {choice.key}
             if branch is not None:
                 parts = (*parts, branch)
@@ -646,9 +622,7 @@ class SchemaCompiler:
         if found is None:
             refs = [{"$ref": location} for location in key]
             schema: dict[str, Any] = refs[0] if len(refs) == 1 else {"allOf": refs}
-            found = Draft202012Validator(
-                schema, registry=self.registry, format_checker=self._checker
-            )
+            found = Draft202012Validator(schema, registry=self.registry, format_checker=self._checker)
             self._validators[key] = found
         return found
 
@@ -672,9 +646,7 @@ class SchemaCompiler:
         if cached is not None:
             return cached
         if key in self._building:
-            raise UnsupportedSchemaError(
-                "$ref", parts[0].location, "recursive schemas are not supported"
-            )
+            raise UnsupportedSchemaError("$ref", parts[0].location, "recursive schemas are not supported")
         self._building.add(key)
         try:
             result = self._build(parts, decided)
@@ -876,9 +848,7 @@ class SchemaCompiler:
                 continue
             (required if name in merged.required else optional)[name] = value
         extra_parts = tuple(
-            self.child(part, "additionalProperties")
-            for part in flat
-            if "additionalProperties" in part.schema
+            self.child(part, "additionalProperties") for part in flat if "additionalProperties" in part.schema
         )
         extra: SearchStrategy[Any] | None
         try:

@@ -75,9 +75,7 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _complete(
-    date_part: str, individual: int, ranges: tuple[range, ...], remainder: int
-) -> str | None:
+def _complete(date_part: str, individual: int, ranges: tuple[range, ...], remainder: int) -> str | None:
     """Append the first usable individual number from ``individual`` on, and K1/K2.
 
     K1 is taken for the preferred 2032-rule ``remainder`` (0 is the old rule)
@@ -200,9 +198,7 @@ def _future_birth_date(draw: DrawFn) -> NearMiss:
     """A real date at least a year ahead (so it is still future when checked), valid K1/K2."""
     earliest = datetime.date.today() + datetime.timedelta(days=366)
     return NearMiss(
-        draw(
-            _synthetic_number(st.dates(earliest, LATEST_ENCODABLE_BIRTH_DATE), old_rule_only=True)
-        ),
+        draw(_synthetic_number(st.dates(earliest, LATEST_ENCODABLE_BIRTH_DATE), old_rule_only=True)),
         "birth date in the future",
     )
 

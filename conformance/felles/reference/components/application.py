@@ -92,6 +92,8 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_CURSOR_LENGTH = 512
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+MAX_FIELD_ERRORS = 100
+MAX_ERROR_DETAIL = 300
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -113,8 +115,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             )
             """,
             "CREATE INDEX applications_by_tenant ON applications (municipality, seq)",
-            "CREATE INDEX applications_by_tenant_status"
-            " ON applications (municipality, status, seq)",
+            "CREATE INDEX applications_by_tenant_status ON applications (municipality, status, seq)",
             "CREATE INDEX applications_by_tenant_type ON applications (municipality, type, seq)",
         ),
     ),
@@ -205,8 +206,7 @@ def request_fingerprint(body: Any) -> str:
 
 
 _COLUMNS = (
-    "seq, id, municipality, type, status, submission_json, history_json,"
-    " created_at, updated_at, version"
+    "seq, id, municipality, type, status, submission_json, history_json, created_at, updated_at, version"
 )
 
 
@@ -322,9 +322,7 @@ class ApplicationService:
         assert cursor.lastrowid is not None
         return _row((cursor.lastrowid, *values))
 
-    def _load(
-        self, connection: sqlite3.Connection, tenant: str, application_id: str
-    ) -> StoredApplication:
+    def _load(self, connection: sqlite3.Connection, tenant: str, application_id: str) -> StoredApplication:
         found = connection.execute(
             f"SELECT {_COLUMNS} FROM applications WHERE id = ? AND municipality = ?",
             (application_id, tenant),
@@ -360,8 +358,7 @@ class ApplicationService:
             rows = [
                 _row(values)
                 for values in connection.execute(
-                    f"SELECT {_COLUMNS} FROM applications WHERE {' AND '.join(where)} "
-                    "ORDER BY seq LIMIT ?",
+                    f"SELECT {_COLUMNS} FROM applications WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
                     parameters,
                 ).fetchall()
             ]
@@ -401,9 +398,8 @@ class ApplicationService:
                 "WHERE seq = ? AND version = ?",
                 (to, json.dumps(history, ensure_ascii=False), at, row.seq, row.version),
             )
-            if (
-                updated.rowcount != 1
-            ):  # cannot happen under BEGIN IMMEDIATE; refuse rather than guess
+            # Cannot miss under BEGIN IMMEDIATE; if it ever does, refuse rather than guess.
+            if updated.rowcount != 1:
                 raise PreconditionFailedError(application_id)
             return self.represent(self._load(connection, tenant, application_id))
 
@@ -447,14 +443,10 @@ def _parse_limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
     if not raw.isascii() or not raw.isdigit():
-        raise ProblemError(
-            ProblemType.BAD_REQUEST, f"limit must be an integer 1-{MAX_LIMIT}, got {raw!r}"
-        )
+        raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be an integer 1-{MAX_LIMIT}, got {raw!r}")
     value = int(raw)
     if not 1 <= value <= MAX_LIMIT:
-        raise ProblemError(
-            ProblemType.BAD_REQUEST, f"limit must be between 1 and {MAX_LIMIT}, got {value}"
-        )
+        raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be between 1 and {MAX_LIMIT}, got {value}")
     return value
 
 
@@ -468,20 +460,25 @@ def _enum_query(request: Request, name: str, allowed: Sequence[str]) -> str | No
     return value
 
 
-def _validation_problem(errors: Sequence[FieldProblem]) -> ProblemError:
-    count = len(errors)
-    return ProblemError(
-        ProblemType.VALIDATION,
-        f"{count} invalid member{'s' if count != 1 else ''}; see errors",
-        errors=errors,
-    )
+def _shorten(text: str, limit: int = MAX_ERROR_DETAIL) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def validate(schema: str, instance: Any) -> None:
-    """422 with one pointer per invalid member, using the standard's own validators."""
+    """422 with one pointer per invalid member, using the standard's own validators.
+
+    Details are shortened and the list capped: jsonschema messages quote the
+    offending value, and a 1 MiB body must not come back as a 10 MiB problem.
+    """
     errors = validator_for(schema).errors(instance)
-    if errors:
-        raise _validation_problem([FieldProblem(e.pointer, e.detail) for e in errors])
+    if not errors:
+        return
+    shown = [FieldProblem(e.pointer, _shorten(e.detail)) for e in errors[:MAX_FIELD_ERRORS]]
+    count = len(errors)
+    detail = f"{count} invalid member{'s' if count != 1 else ''}; see errors"
+    if count > MAX_FIELD_ERRORS:
+        detail += f" (first {MAX_FIELD_ERRORS} shown)"
+    raise ProblemError(ProblemType.VALIDATION, detail, errors=shown)
 
 
 class ApplicationRoutes:
@@ -512,9 +509,7 @@ class ApplicationRoutes:
 
     async def _json_body(self, request: Request) -> Any:
         settings = self.context.settings
-        return await read_json(
-            request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
-        )
+        return await read_json(request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
 
     @staticmethod
     def _location(request: Request, application_id: str) -> str:
@@ -553,9 +548,7 @@ class ApplicationRoutes:
         principal = self.auth.require(request, SCOPE_READ)
         application_id: str = request.path_params["id"]
         try:
-            representation = await run_in_threadpool(
-                self.service.get, principal.municipality, application_id
-            )
+            representation = await run_in_threadpool(self.service.get, principal.municipality, application_id)
         except ApplicationNotFoundError:
             raise _not_found(application_id) from None
         return json_response(representation.body, 200, {"ETag": representation.etag})

@@ -19,20 +19,19 @@ from felles.runner.assertions import (
     expect_json_body,
     expect_problem,
     expect_status,
-    expect_valid,
     header,
 )
 from felles.runner.client import ApiClient, Response
 from felles.runner.config import RunConfig
 from felles.runner.failures import ConformanceFailure, expect
 from felles.runner.generators import Generators
+from felles.runner.plugin import ExamplesDecorator as Examples
 from felles.standard import Component
 from felles.standard.registry import schema_uri
 from felles.standard.validation import validator_for
 from felles.strategies.near_miss import NearMiss
 
 requirement = pytest.mark.requirement
-Examples = Callable[..., Callable[..., None]]
 
 SUBMISSION = "ApplicationSubmission"
 COLLECTION = "/applications"
@@ -103,7 +102,10 @@ def all_ids(api: ApiClient, gen: Generators, params: dict[str, str | int]) -> li
         expect_status(response, 200)
         page = expect_json_body(response, gen.validator("ApplicationPage"))
         items = page["items"]
-        expect(len(items) <= limit, f"page {response.url} has {len(items)} items, more than limit={limit}")
+        expect(
+            len(items) <= limit,
+            f"page {response.url} has {len(items)} items, more than limit={limit}",
+        )
         ids.extend(str(item["id"]) for item in items)
         link = page["next"]
         if link is None:
@@ -124,13 +126,18 @@ def check_conformance_declaration(anonymous: ApiClient, component: Component, ru
     expect_status(response, 200)
     body = expect_json_body(response, validator_for(schema_uri("common", "1.0", "Conformance")))
     declared = [
-        entry for entry in body["components"] if (entry["name"], entry["version"]) == (component.name, component.version)
+        entry
+        for entry in body["components"]
+        if (entry["name"], entry["version"]) == (component.name, component.version)
     ]
     expect(bool(declared), f"/conformance does not list {component.key}")
     classes = {cls for entry in declared for cls in entry["classes"]}
     expect("core" in classes, f"/conformance lists {component.key} without class core")
     missing = sorted(set(run_config.claimed_classes) - classes)
-    expect(not missing, f"classes claimed for this run but not declared at /conformance: {', '.join(missing)}")
+    expect(
+        not missing,
+        f"classes claimed for this run but not declared at /conformance: {', '.join(missing)}",
+    )
 
 
 @requirement("/req/application/core/create")
@@ -139,9 +146,15 @@ def check_create_accepts_valid_submissions(api: ApiClient, gen: Generators, exam
     @given(payload=gen.valid(SUBMISSION))
     def attempt(payload: Any) -> None:
         _, body = create_ok(api, gen, payload)
-        expect(body["status"] == "submitted", f"new application has status {body['status']!r}, not 'submitted'")
+        expect(
+            body["status"] == "submitted",
+            f"new application has status {body['status']!r}, not 'submitted'",
+        )
         statuses = [entry["status"] for entry in body["history"]]
-        expect(statuses == ["submitted"], f"new application's history is {statuses}, expected ['submitted']")
+        expect(
+            statuses == ["submitted"],
+            f"new application's history is {statuses}, expected ['submitted']",
+        )
 
     attempt()
 
@@ -158,7 +171,10 @@ def check_location_header(api: ApiClient, gen: Generators, examples: Examples) -
         fetched = api.get(api.resolve(location, response.url))
         expect_status(fetched, 200)
         got = expect_json_body(fetched, gen.validator("Application"))
-        expect(got["id"] == body["id"], f"Location {location} serves application {got['id']}, not {body['id']}")
+        expect(
+            got["id"] == body["id"],
+            f"Location {location} serves application {got['id']}, not {body['id']}",
+        )
 
     attempt()
 
@@ -196,6 +212,39 @@ def check_rejects_invalid_submissions(api: ApiClient, gen: Generators, examples:
     attempt()
 
 
+@requirement("/req/application/core/reject-invalid")
+def check_rejects_invalid_identifiers(api: ApiClient, gen: Generators, examples: Examples) -> None:
+    """Every identifier of one submission broken in turn: check digits, dates, kommunenummer.
+
+    Deterministic on purpose: random near-misses break a format only now and
+    then, and accepting a wrong fødselsnummer is the fault this suite exists
+    to catch every time.
+    """
+
+    @examples(max_examples=2)
+    @given(payload=gen.valid(SUBMISSION))
+    def attempt(payload: Any) -> None:
+        broken = [m for m in gen.all_near_misses(SUBMISSION, payload) if m.reason == "format"]
+        for miss in broken:
+            response = create(api, miss.instance)
+            expect(
+                response.status_code in (400, 422),
+                f"a submission whose {miss.pointer} has an invalid identifier "
+                f"({_value_at(miss.instance, miss.pointer)!r}) was answered {response.status_code}, "
+                "not rejected with 400 or 422",
+            )
+            expect_problem(response, 400, 422)
+
+    attempt()
+
+
+def _value_at(instance: Any, pointer: str) -> Any:
+    for token in pointer.split("/")[1:]:
+        key = token.replace("~1", "/").replace("~0", "~")
+        instance = instance[int(key)] if isinstance(instance, list) else instance[key]
+    return instance
+
+
 @requirement("/req/application/core/error-pointer")
 def check_error_pointer_names_field(api: ApiClient, gen: Generators, examples: Examples) -> None:
     @examples
@@ -208,7 +257,8 @@ def check_error_pointer_names_field(api: ApiClient, gen: Generators, examples: E
         pointers = [str(e.get("pointer")) for e in problem.get("errors", []) if isinstance(e, dict)]
         expect(
             miss.pointer in pointers,
-            f"submission broken at {miss.pointer} ({miss.reason}); problem errors point at {pointers or 'nothing'}",
+            f"submission broken at {miss.pointer} ({miss.reason}); "
+            f"problem errors point at {pointers or 'nothing'}",
         )
 
     attempt()
@@ -245,9 +295,15 @@ def check_pagination_complete(api: ApiClient, gen: Generators, examples: Example
         for limit in (2, 3):
             ids = all_ids(api, gen, {"limit": limit})
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
-            expect(not duplicates, f"with limit={limit} these ids were served more than once: {duplicates[:5]}")
+            expect(
+                not duplicates,
+                f"with limit={limit} these ids were served more than once: {duplicates[:5]}",
+            )
             missing = [i for i in created if i not in ids]
-            expect(not missing, f"with limit={limit} these created applications were never served: {missing}")
+            expect(
+                not missing,
+                f"with limit={limit} these created applications were never served: {missing}",
+            )
 
     attempt()
 
@@ -266,7 +322,10 @@ def check_limit_bounds(api: ApiClient, gen: Generators) -> None:
     page = expect_json_body(api.get(COLLECTION), gen.validator("ApplicationPage"))
     size = len(page["items"])
     expect(size <= 20, f"default page has {size} items; the default limit is 20")
-    expect(page["next"] is None or size == 20, f"default page has {size} items and a next link; expected 20")
+    expect(
+        page["next"] is None or size == 20,
+        f"default page has {size} items and a next link; expected 20",
+    )
 
 
 @requirement("/req/application/core/filters")
@@ -328,7 +387,8 @@ def check_idempotent_retry(api: ApiClient, gen: Generators, examples: Examples) 
         retry = create(api, payload, headers={"Idempotency-Key": key})
         expect(
             retry.status_code == first.status_code,
-            f"retry with the same Idempotency-Key answered {retry.status_code}, the first request {first.status_code}",
+            f"retry with the same Idempotency-Key answered {retry.status_code}, "
+            f"the first request {first.status_code}",
         )
         expect(
             header(retry, "Location") == header(first, "Location"),
@@ -337,7 +397,10 @@ def check_idempotent_retry(api: ApiClient, gen: Generators, examples: Examples) 
         )
         first_id = first.json().get("id")
         retry_id = retry.json().get("id")
-        expect(first_id == retry_id, f"retry returned application {retry_id}, the first request {first_id}")
+        expect(
+            first_id == retry_id,
+            f"retry returned application {retry_id}, the first request {first_id}",
+        )
 
     attempt()
 
@@ -370,7 +433,11 @@ def check_timestamps_are_true(api: ApiClient, gen: Generators, examples: Example
         for name in ("createdAt", "updatedAt"):
             stamp = _parse_instant(body[name], name)
             skew = abs((stamp - sent).total_seconds())
-            expect(skew <= 300, f"{name} {body[name]} is {skew:.0f} s away from the time of the request ({sent:%Y-%m-%dT%H:%M:%SZ})")
+            expect(
+                skew <= 300,
+                f"{name} {body[name]} is {skew:.0f} s away from the time of the request "
+                f"({sent:%Y-%m-%dT%H:%M:%SZ})",
+            )
 
     attempt()
 
@@ -393,7 +460,10 @@ def check_etag_on_create(api: ApiClient, gen: Generators, examples: Examples) ->
         created_tag = header(response, "ETag")
         expect(created_tag is not None, "201 Created without an ETag header")
         fetched, _ = fetch(api, gen, body["id"])
-        expect(created_tag == header(fetched, "ETag"), f"ETag at creation {created_tag} differs from GET's {header(fetched, 'ETag')}")
+        expect(
+            created_tag == header(fetched, "ETag"),
+            f"ETag at creation {created_tag} differs from GET's {header(fetched, 'ETag')}",
+        )
 
     attempt()
 
@@ -411,11 +481,21 @@ def check_allowed_transitions(api: ApiClient, gen: Generators, examples: Example
                 application_id = create_ok(api, gen, payload)[1]["id"]
                 walk(api, gen, application_id, PATHS[start])
                 response = transition(api, application_id, to)
-                expect(response.status_code == 200, f"allowed transition {start} → {to} was answered {response.status_code}" + _detail(response))
+                expect(
+                    response.status_code == 200,
+                    f"allowed transition {start} → {to} was answered {response.status_code}"
+                    + _detail(response),
+                )
                 body = expect_json_body(response, gen.validator("Application"))
-                expect(body["status"] == to, f"after {start} → {to} the response says status {body['status']!r}")
+                expect(
+                    body["status"] == to,
+                    f"after {start} → {to} the response says status {body['status']!r}",
+                )
                 _, stored = fetch(api, gen, application_id)
-                expect(stored["status"] == to, f"after {start} → {to} GET says status {stored['status']!r}")
+                expect(
+                    stored["status"] == to,
+                    f"after {start} → {to} GET says status {stored['status']!r}",
+                )
 
     attempt()
 
@@ -438,7 +518,10 @@ def check_forbidden_transitions(api: ApiClient, gen: Generators, examples: Examp
                 )
                 expect_problem(response, 409)
                 _, stored = fetch(api, gen, application_id)
-                expect(stored["status"] == start, f"forbidden {start} → {to} changed the status to {stored['status']!r}")
+                expect(
+                    stored["status"] == start,
+                    f"forbidden {start} → {to} changed the status to {stored['status']!r}",
+                )
 
     attempt()
 
@@ -457,7 +540,10 @@ def check_history_records_transitions(api: ApiClient, gen: Generators, examples:
             statuses = [entry["status"] for entry in stored["history"]]
             expect(statuses == expected, f"history after {' → '.join(expected)} is {statuses}")
             instants = [_parse_instant(entry["at"], "history[].at") for entry in stored["history"]]
-            expect(instants == sorted(instants), f"history timestamps go backwards: {[e['at'] for e in stored['history']]}")
+            expect(
+                instants == sorted(instants),
+                f"history timestamps go backwards: {[e['at'] for e in stored['history']]}",
+            )
 
     attempt()
 
@@ -472,7 +558,10 @@ def check_etag_changes(api: ApiClient, gen: Generators, examples: Examples) -> N
         expect(before is not None, f"GET {item_path(application_id)} has no ETag header")
         expect_status(transition(api, application_id, "received"), 200)
         after = header(fetch(api, gen, application_id)[0], "ETag")
-        expect(after is not None and after != before, f"ETag stayed {before} although the status changed")
+        expect(
+            after is not None and after != before,
+            f"ETag stayed {before} although the status changed",
+        )
 
     attempt()
 
@@ -486,13 +575,22 @@ def check_if_match(api: ApiClient, gen: Generators, examples: Examples) -> None:
         etag = header(fetch(api, gen, application_id)[0], "ETag")
         expect(etag is not None, "GET has no ETag header; If-Match cannot be used")
         stale = transition(api, application_id, "received", headers={"If-Match": '"felles-stale-etag"'})
-        expect(stale.status_code == 412, f"transition with a stale If-Match was answered {stale.status_code}, not 412")
+        expect(
+            stale.status_code == 412,
+            f"transition with a stale If-Match was answered {stale.status_code}, not 412",
+        )
         expect_problem(stale, 412)
         _, stored = fetch(api, gen, application_id)
-        expect(stored["status"] == "submitted", f"a 412 transition still changed the status to {stored['status']!r}")
+        expect(
+            stored["status"] == "submitted",
+            f"a 412 transition still changed the status to {stored['status']!r}",
+        )
         assert etag is not None
         fresh = transition(api, application_id, "received", headers={"If-Match": etag})
-        expect(fresh.status_code == 200, f"transition with the current ETag in If-Match was answered {fresh.status_code}")
+        expect(
+            fresh.status_code == 200,
+            f"transition with the current ETag in If-Match was answered {fresh.status_code}",
+        )
 
     attempt()
 
@@ -513,15 +611,24 @@ def check_authentication_required(
             ("read without token", lambda: anonymous.get(item_path(application_id))),
             ("create without token", lambda: create(anonymous, payload)),
             ("transition without token", lambda: transition(anonymous, application_id, "received")),
-            ("list with a malformed token", lambda: api.get(COLLECTION, raw_token="felles-invalid-token")),
-            ("read with a forged token", lambda: api.get(item_path(application_id), raw_token=_forged_jwt())),
+            (
+                "list with a malformed token",
+                lambda: api.get(COLLECTION, raw_token="felles-invalid-token"),
+            ),
+            (
+                "read with a forged token",
+                lambda: api.get(item_path(application_id), raw_token=_forged_jwt()),
+            ),
         ]
         for what, send in attempts:
             response = send()
             expect(response.status_code == 401, f"{what} was answered {response.status_code}, not 401")
             expect_problem(response, 401)
             challenge = header(response, "WWW-Authenticate") or ""
-            expect(challenge.lower().startswith("bearer"), f"{what}: 401 without a WWW-Authenticate: Bearer challenge")
+            expect(
+                challenge.lower().startswith("bearer"),
+                f"{what}: 401 without a WWW-Authenticate: Bearer challenge",
+            )
         _, stored = fetch(api, gen, application_id)
         expect(stored["status"] == "submitted", "an unauthenticated transition changed the application")
 
@@ -538,7 +645,9 @@ def _forged_jwt() -> str:
 
 
 @requirement("/req/application/security/read-scope")
-def check_read_scope(client_for: Callable[[str], ApiClient], api: ApiClient, gen: Generators, examples: Examples) -> None:
+def check_read_scope(
+    client_for: Callable[[str], ApiClient], api: ApiClient, gen: Generators, examples: Examples
+) -> None:
     writer = client_for("write-only")
 
     @examples(max_examples=1)
@@ -549,34 +658,50 @@ def check_read_scope(client_for: Callable[[str], ApiClient], api: ApiClient, gen
             ("list", writer.get(COLLECTION)),
             ("read", writer.get(item_path(application_id))),
         ):
-            expect(response.status_code == 403, f"{what} without application:read was answered {response.status_code}, not 403")
+            expect(
+                response.status_code == 403,
+                f"{what} without application:read was answered {response.status_code}, not 403",
+            )
             expect_problem(response, 403)
 
     attempt()
 
 
 @requirement("/req/application/security/write-scope")
-def check_write_scope(client_for: Callable[[str], ApiClient], api: ApiClient, gen: Generators, examples: Examples) -> None:
+def check_write_scope(
+    client_for: Callable[[str], ApiClient], api: ApiClient, gen: Generators, examples: Examples
+) -> None:
     reader = client_for("read-only")
 
     @examples(max_examples=1)
     @given(payload=gen.valid(SUBMISSION))
     def attempt(payload: Any) -> None:
         created = create(reader, payload)
-        expect(created.status_code == 403, f"create without application:write was answered {created.status_code}, not 403")
+        expect(
+            created.status_code == 403,
+            f"create without application:write was answered {created.status_code}, not 403",
+        )
         expect_problem(created, 403)
         application_id = create_ok(api, gen, payload)[1]["id"]
         moved = transition(reader, application_id, "received")
-        expect(moved.status_code == 403, f"transition to received without application:write was answered {moved.status_code}, not 403")
+        expect(
+            moved.status_code == 403,
+            f"transition to received without application:write was answered {moved.status_code}, not 403",
+        )
         expect_problem(moved, 403)
         _, stored = fetch(api, gen, application_id)
-        expect(stored["status"] == "submitted", f"a refused transition changed the status to {stored['status']!r}")
+        expect(
+            stored["status"] == "submitted",
+            f"a refused transition changed the status to {stored['status']!r}",
+        )
 
     attempt()
 
 
 @requirement("/req/application/security/decide-scope")
-def check_decide_scope(client_for: Callable[[str], ApiClient], api: ApiClient, gen: Generators, examples: Examples) -> None:
+def check_decide_scope(
+    client_for: Callable[[str], ApiClient], api: ApiClient, gen: Generators, examples: Examples
+) -> None:
     clerk = client_for("no-decide")
 
     @examples(max_examples=1)
@@ -586,16 +711,24 @@ def check_decide_scope(client_for: Callable[[str], ApiClient], api: ApiClient, g
             application_id = create_ok(api, gen, payload)[1]["id"]
             walk(api, gen, application_id, PATHS["under-review"])
             response = transition(clerk, application_id, decision)
-            expect(response.status_code == 403, f"{decision} without application:decide was answered {response.status_code}, not 403")
+            expect(
+                response.status_code == 403,
+                f"{decision} without application:decide was answered {response.status_code}, not 403",
+            )
             expect_problem(response, 403)
             _, stored = fetch(api, gen, application_id)
-            expect(stored["status"] == "under-review", f"a refused {decision} changed the status to {stored['status']!r}")
+            expect(
+                stored["status"] == "under-review",
+                f"a refused {decision} changed the status to {stored['status']!r}",
+            )
 
     attempt()
 
 
 @requirement("/req/application/security/tenant-isolation")
-def check_tenant_isolation(client_for: Callable[[str], ApiClient], api: ApiClient, gen: Generators, examples: Examples) -> None:
+def check_tenant_isolation(
+    client_for: Callable[[str], ApiClient], api: ApiClient, gen: Generators, examples: Examples
+) -> None:
     other = client_for("other-tenant")
 
     @examples(max_examples=1)
@@ -604,12 +737,24 @@ def check_tenant_isolation(client_for: Callable[[str], ApiClient], api: ApiClien
         mine = create_ok(api, gen, payload)[1]["id"]
         theirs = create_ok(other, gen, payload)[1]["id"]
         read = other.get(item_path(mine))
-        expect(read.status_code == 404, f"another kommune reading an application was answered {read.status_code}, not 404")
+        expect(
+            read.status_code == 404,
+            f"another kommune reading an application was answered {read.status_code}, not 404",
+        )
         expect_problem(read, 404)
         moved = transition(other, mine, "withdrawn")
-        expect(moved.status_code == 404, f"another kommune transitioning an application was answered {moved.status_code}, not 404")
-        expect(mine not in all_ids(other, gen, {"limit": 100}), "another kommune's list includes this kommune's application")
-        expect(theirs not in all_ids(api, gen, {"limit": 100}), "this kommune's list includes another kommune's application")
+        expect(
+            moved.status_code == 404,
+            f"another kommune transitioning an application was answered {moved.status_code}, not 404",
+        )
+        expect(
+            mine not in all_ids(other, gen, {"limit": 100}),
+            "another kommune's list includes this kommune's application",
+        )
+        expect(
+            theirs not in all_ids(api, gen, {"limit": 100}),
+            "this kommune's list includes another kommune's application",
+        )
         _, stored = fetch(api, gen, mine)
         expect(stored["status"] == "submitted", "another kommune changed this kommune's application")
 
@@ -617,7 +762,9 @@ def check_tenant_isolation(client_for: Callable[[str], ApiClient], api: ApiClien
 
 
 @requirement("/req/application/security/tenant-assignment")
-def check_tenant_assignment(api: ApiClient, gen: Generators, run_config: RunConfig, examples: Examples) -> None:
+def check_tenant_assignment(
+    api: ApiClient, gen: Generators, run_config: RunConfig, examples: Examples
+) -> None:
     if not run_config.municipality:
         pytest.skip("precondition not met: the token's kommune is unknown (use --municipality NNNN)")
 

@@ -1,0 +1,61 @@
+"""The suite must fail every mutant on the requirement it breaks, and pass the reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from felles.standard import default_catalogue
+from tests.mutants.catalogue import MUTANTS, Mutant
+from tests.mutants.harness import mutant_server, new_secret, run_suite, server_process
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_requirement_has_a_mutant() -> None:
+    requirements = {r.requirement_id for r in default_catalogue().get("application@1.0").requirements}
+    covered = {m.kills for m in MUTANTS}
+    assert requirements - covered == set(), "requirements no mutant breaks"
+    assert covered - requirements == set(), "mutants naming unknown requirements"
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_suite_kills_mutant_on_its_requirement(mutant: Mutant, tmp_path: Path) -> None:
+    secret = new_secret()
+    conformance_class = mutant.kills.split("/")[3]
+    with mutant_server(mutant.name, secret) as root:
+        run = run_suite(
+            f"{root}/application/1.0",
+            tmp_path,
+            secret=secret,
+            classes=[conformance_class],
+            extra_args=["--requirement", mutant.kills],
+        )
+    status = run.requirement_status(mutant.kills)
+    assert status == "failed", f"{mutant.name} ({mutant.fault}) survived: {mutant.kills} is {status}\n{run.stdout}"
+    errors = [rid for rid, s in run.statuses().items() if s == "error"]
+    assert not errors, f"suite errors (never the vendor's fault) against {mutant.name}: {errors}\n{run.stdout}"
+    assert run.exit_code == 1, run.stdout + run.stderr
+    assert "curl " in run.stdout, "a failure must show a curl reproduction"
+
+
+def test_should_failure_is_a_warning_not_a_refusal(tmp_path: Path) -> None:
+    """A failed SHOULD is listed as a warning; the certificate still depends on MUSTs only."""
+    secret = new_secret()
+    with mutant_server("no-etag-on-create", secret) as root:
+        run = run_suite(f"{root}/application/1.0", tmp_path, secret=secret, classes=["core"])
+    assert run.requirement_status("/req/application/core/etag-on-create") == "failed"
+    assert run.report is not None
+    assert run.report["certified"] is True
+    assert "/req/application/core/etag-on-create" in run.report["warnings"]
+    assert run.exit_code == 0, run.stdout + run.stderr
+
+
+def test_reference_passes_everything(tmp_path: Path) -> None:
+    secret = new_secret()
+    with server_process([__import__("sys").executable, "-m", "tests.mutants.serve_reference"], secret) as root:
+        run = run_suite(f"{root}/application/1.0", tmp_path, secret=secret)
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert set(run.statuses().values()) == {"passed"}, run.statuses()
+    assert run.report is not None and run.report["certified"] is True
