@@ -63,7 +63,9 @@ def _is_item(path: str) -> bool:
 
 
 class UppercasesFamilyName(ApplicationService):
-    def _insert(self, connection: sqlite3.Connection, tenant: str, submission: Mapping[str, Any]) -> StoredApplication:
+    def _insert(
+        self, connection: sqlite3.Connection, tenant: str, submission: Mapping[str, Any]
+    ) -> StoredApplication:
         changed = json.loads(json.dumps(submission))
         changed["child"]["familyName"] = changed["child"]["familyName"].upper() + "X"
         return super()._insert(connection, tenant, changed)
@@ -75,12 +77,14 @@ class SkipsItemAtPageBoundary(ApplicationService):
 
 
 class IgnoresTypeFilter(ApplicationService):
-    def list_page(self, tenant: str, *, type: str | None = None, **kwargs: Any) -> Any:  # noqa: A002
+    def list_page(self, tenant: str, *, type: str | None = None, **kwargs: Any) -> Any:
         return super().list_page(tenant, **kwargs)
 
 
 class ReplaysOnKeyReuse(ApplicationService):
-    def create(self, tenant: str, submission: Mapping[str, Any], *, idempotency_key: str | None = None) -> Created:
+    def create(
+        self, tenant: str, submission: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> Created:
         try:
             return super().create(tenant, submission, idempotency_key=idempotency_key)
         except IdempotencyKeyReusedError:
@@ -110,12 +114,16 @@ class ConstantETag(ApplicationService):
 
 class LeaksOtherKommune(ApplicationService):
     def _load(self, connection: sqlite3.Connection, tenant: str, application_id: str) -> StoredApplication:
-        row = connection.execute("SELECT municipality FROM applications WHERE id = ?", (application_id,)).fetchone()
+        row = connection.execute(
+            "SELECT municipality FROM applications WHERE id = ?", (application_id,)
+        ).fetchone()
         return super()._load(connection, row[0] if row else tenant, application_id)
 
 
 class OwnerFixedToOslo(ApplicationService):
-    def _insert(self, connection: sqlite3.Connection, tenant: str, submission: Mapping[str, Any]) -> StoredApplication:
+    def _insert(
+        self, connection: sqlite3.Connection, tenant: str, submission: Mapping[str, Any]
+    ) -> StoredApplication:
         return super()._insert(connection, "0301", submission)
 
 
@@ -136,7 +144,7 @@ class _AnySignature:
     def verify(self, token: str) -> Mapping[str, Any]:
         try:
             return self.real.verify(token)
-        except Exception:  # noqa: BLE001 - the fault under test
+        except Exception:
             return {"scope": "application:read application:write application:decide", "kommunenummer": "3201"}
 
 
@@ -250,62 +258,163 @@ def _without_format_checks(settings: Settings) -> ASGIApp:
 
 
 MUTANTS: tuple[Mutant, ...] = (
-    Mutant("declares-no-core", "GET /conformance declares the component without class core",
-           "/req/application/core/conformance",
-           lambda s: create_app(s, components=[ApplicationComponent(classes=["lifecycle", "security"])])),
-    Mutant("created-200", "answers 200 instead of 201 Created", "/req/application/core/create",
-           _wrapped(on_response=_created_is_200)),
-    Mutant("no-location", "201 Created without a Location header", "/req/application/core/location",
-           _wrapped(on_response=_no_location)),
-    Mutant("alters-name", "stores the child's family name upper-cased", "/req/application/core/read-back",
-           _with_service(UppercasesFamilyName)),
-    Mutant("accepts-invalid-identifiers", "does not enforce formats: accepts a fødselsnummer with a wrong "
-           "check digit and an unknown kommunenummer", "/req/application/core/reject-invalid",
-           _without_format_checks),
-    Mutant("pointer-to-parent", "problem errors point at the parent of the invalid member",
-           "/req/application/core/error-pointer", _wrapped(on_response=_pointer_to_parent)),
-    Mutant("read-drops-updated-at", "GET omits the required updatedAt", "/req/application/core/response-schema",
-           _wrapped(on_response=_drop_updated_at_on_read)),
-    Mutant("plain-404", "404 as application/json without a problem body", "/req/application/core/not-found",
-           _wrapped(on_response=_plain_404)),
-    Mutant("page-off-by-one", "cursor skips the first item of every following page",
-           "/req/application/core/pagination", _with_service(SkipsItemAtPageBoundary)),
-    Mutant("clamps-limit", "silently clamps an out-of-range limit instead of 400",
-           "/req/application/core/limit-bounds", _wrapped(on_request=_clamp_limit)),
-    Mutant("ignores-type-filter", "type filter is ignored", "/req/application/core/filters",
-           _with_service(IgnoresTypeFilter)),
-    Mutant("ignores-idempotency-key", "a retried POST creates a second application",
-           "/req/application/core/idempotency", _wrapped(on_request=drop_request_header("Idempotency-Key"))),
-    Mutant("key-reuse-accepted", "an Idempotency-Key reused with another body creates an application",
-           "/req/application/core/idempotency-conflict", _with_service(ReplaysOnKeyReuse)),
-    Mutant("local-time-as-utc", "timestamps are Norwegian local time labelled UTC",
-           "/req/application/core/timestamps", lambda s: create_app(s, clock=_local_time_as_utc)),
-    Mutant("no-etag-on-create", "201 Created without an ETag", "/req/application/core/etag-on-create",
-           _wrapped(on_response=_no_etag_on_create)),
-    Mutant("missing-review-step", "received cannot move to under-review", "/req/application/lifecycle/allowed",
-           _with_service(MissingReviewStep)),
-    Mutant("lifecycle-shortcut", "submitted can be granted directly", "/req/application/lifecycle/forbidden",
-           _with_service(GrantsStraightAway)),
-    Mutant("history-frozen", "history never grows after submission", "/req/application/lifecycle/history",
-           _wrapped(on_response=_history_frozen)),
-    Mutant("constant-etag", "the ETag never changes", "/req/application/lifecycle/etag",
-           _with_service(ConstantETag)),
-    Mutant("ignores-if-match", "If-Match is ignored (lost updates)", "/req/application/lifecycle/if-match",
-           _wrapped(on_request=drop_request_header("If-Match"))),
-    Mutant("accepts-forged-tokens", "token signatures are not verified",
-           "/req/application/security/authentication",
-           lambda s: create_app(s, verifier=_AnySignature(s))),
-    Mutant("read-without-scope", "reading needs no application:read", "/req/application/security/read-scope",
-           lambda s: create_app(s, components=[_LaxComponent("application:read")])),
-    Mutant("write-without-scope", "submitting needs no application:write",
-           "/req/application/security/write-scope",
-           lambda s: create_app(s, components=[_LaxComponent("application:write")])),
-    Mutant("clerks-decide", "application:write suffices to grant or refuse", "/req/application/security/decide-scope",
-           _with_service(ClerksMayDecide)),
-    Mutant("cross-tenant-read", "an application of another kommune can be read and changed by id",
-           "/req/application/security/tenant-isolation", _with_service(LeaksOtherKommune)),
-    Mutant("owner-fixed", "every application is filed under kommune 0301", "/req/application/security/tenant-assignment",
-           _with_service(OwnerFixedToOslo)),
+    Mutant(
+        "declares-no-core",
+        "GET /conformance declares the component without class core",
+        "/req/application/core/conformance",
+        lambda s: create_app(s, components=[ApplicationComponent(classes=["lifecycle", "security"])]),
+    ),
+    Mutant(
+        "created-200",
+        "answers 200 instead of 201 Created",
+        "/req/application/core/create",
+        _wrapped(on_response=_created_is_200),
+    ),
+    Mutant(
+        "no-location",
+        "201 Created without a Location header",
+        "/req/application/core/location",
+        _wrapped(on_response=_no_location),
+    ),
+    Mutant(
+        "alters-name",
+        "stores the child's family name upper-cased",
+        "/req/application/core/read-back",
+        _with_service(UppercasesFamilyName),
+    ),
+    Mutant(
+        "accepts-invalid-identifiers",
+        "does not enforce formats: accepts a fødselsnummer with a wrong "
+        "check digit and an unknown kommunenummer",
+        "/req/application/core/reject-invalid",
+        _without_format_checks,
+    ),
+    Mutant(
+        "pointer-to-parent",
+        "problem errors point at the parent of the invalid member",
+        "/req/application/core/error-pointer",
+        _wrapped(on_response=_pointer_to_parent),
+    ),
+    Mutant(
+        "read-drops-updated-at",
+        "GET omits the required updatedAt",
+        "/req/application/core/response-schema",
+        _wrapped(on_response=_drop_updated_at_on_read),
+    ),
+    Mutant(
+        "plain-404",
+        "404 as application/json without a problem body",
+        "/req/application/core/not-found",
+        _wrapped(on_response=_plain_404),
+    ),
+    Mutant(
+        "page-off-by-one",
+        "cursor skips the first item of every following page",
+        "/req/application/core/pagination",
+        _with_service(SkipsItemAtPageBoundary),
+    ),
+    Mutant(
+        "clamps-limit",
+        "silently clamps an out-of-range limit instead of 400",
+        "/req/application/core/limit-bounds",
+        _wrapped(on_request=_clamp_limit),
+    ),
+    Mutant(
+        "ignores-type-filter",
+        "type filter is ignored",
+        "/req/application/core/filters",
+        _with_service(IgnoresTypeFilter),
+    ),
+    Mutant(
+        "ignores-idempotency-key",
+        "a retried POST creates a second application",
+        "/req/application/core/idempotency",
+        _wrapped(on_request=drop_request_header("Idempotency-Key")),
+    ),
+    Mutant(
+        "key-reuse-accepted",
+        "an Idempotency-Key reused with another body creates an application",
+        "/req/application/core/idempotency-conflict",
+        _with_service(ReplaysOnKeyReuse),
+    ),
+    Mutant(
+        "local-time-as-utc",
+        "timestamps are Norwegian local time labelled UTC",
+        "/req/application/core/timestamps",
+        lambda s: create_app(s, clock=_local_time_as_utc),
+    ),
+    Mutant(
+        "no-etag-on-create",
+        "201 Created without an ETag",
+        "/req/application/core/etag-on-create",
+        _wrapped(on_response=_no_etag_on_create),
+    ),
+    Mutant(
+        "missing-review-step",
+        "received cannot move to under-review",
+        "/req/application/lifecycle/allowed",
+        _with_service(MissingReviewStep),
+    ),
+    Mutant(
+        "lifecycle-shortcut",
+        "submitted can be granted directly",
+        "/req/application/lifecycle/forbidden",
+        _with_service(GrantsStraightAway),
+    ),
+    Mutant(
+        "history-frozen",
+        "history never grows after submission",
+        "/req/application/lifecycle/history",
+        _wrapped(on_response=_history_frozen),
+    ),
+    Mutant(
+        "constant-etag",
+        "the ETag never changes",
+        "/req/application/lifecycle/etag",
+        _with_service(ConstantETag),
+    ),
+    Mutant(
+        "ignores-if-match",
+        "If-Match is ignored (lost updates)",
+        "/req/application/lifecycle/if-match",
+        _wrapped(on_request=drop_request_header("If-Match")),
+    ),
+    Mutant(
+        "accepts-forged-tokens",
+        "token signatures are not verified",
+        "/req/application/security/authentication",
+        lambda s: create_app(s, verifier=_AnySignature(s)),
+    ),
+    Mutant(
+        "read-without-scope",
+        "reading needs no application:read",
+        "/req/application/security/read-scope",
+        lambda s: create_app(s, components=[_LaxComponent("application:read")]),
+    ),
+    Mutant(
+        "write-without-scope",
+        "submitting needs no application:write",
+        "/req/application/security/write-scope",
+        lambda s: create_app(s, components=[_LaxComponent("application:write")]),
+    ),
+    Mutant(
+        "clerks-decide",
+        "application:write suffices to grant or refuse",
+        "/req/application/security/decide-scope",
+        _with_service(ClerksMayDecide),
+    ),
+    Mutant(
+        "cross-tenant-read",
+        "an application of another kommune can be read and changed by id",
+        "/req/application/security/tenant-isolation",
+        _with_service(LeaksOtherKommune),
+    ),
+    Mutant(
+        "owner-fixed",
+        "every application is filed under kommune 0301",
+        "/req/application/security/tenant-assignment",
+        _with_service(OwnerFixedToOslo),
+    ),
 )
 
 

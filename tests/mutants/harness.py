@@ -57,8 +57,12 @@ def server_process(command: list[str], secret: str) -> Iterator[str]:
     port = listener.getsockname()[1]
     env = {**os.environ, "FELLES_REFERENCE_JWT_SECRET": secret, "PYTHONPATH": _pythonpath()}
     process = subprocess.Popen(
-        [*command, str(listener.fileno())], pass_fds=(listener.fileno(),), env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [*command, str(listener.fileno())],
+        pass_fds=(listener.fileno(),),
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     listener.close()
     root = f"http://127.0.0.1:{port}"
@@ -66,7 +70,9 @@ def server_process(command: list[str], secret: str) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+                raise RuntimeError(
+                    f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
+                )
             try:
                 if httpx.get(root + "/conformance", timeout=1).status_code == 200:
                     break
@@ -89,7 +95,9 @@ def mutant_server(name: str, secret: str) -> Iterator[str]:
         yield root
 
 
-def token_env(secret: str, component: str = "application@1.0", *, prefix: str = "FELLES_T_") -> dict[str, str]:
+def token_env(
+    secret: str, component: str = "application@1.0", *, prefix: str = "FELLES_T_"
+) -> dict[str, str]:
     """One token per role, as environment variables named ``<prefix><ROLE>``."""
     env = {}
     for role, (kommune, scopes) in role_scopes(default_catalogue().get(component)).items():
@@ -111,9 +119,23 @@ def run_suite(
     env_extra: dict[str, str] | None = None,
 ) -> SuiteRun:
     tokens = token_env(secret)
-    args = [sys.executable, "-m", "felles", "test", base_url, "--component", "application@1.0",
-            "--seed", str(seed), "--examples", str(examples), "--report-dir", str(tmp_path / "reports"),
-            "--municipality", HOME]
+    args = [
+        sys.executable,
+        "-m",
+        "felles",
+        "test",
+        base_url,
+        "--component",
+        "application@1.0",
+        "--seed",
+        str(seed),
+        "--examples",
+        str(examples),
+        "--report-dir",
+        str(tmp_path / "reports"),
+        "--municipality",
+        HOME,
+    ]
     for variable in tokens:
         role = variable.removeprefix("FELLES_T_").lower().replace("_", "-")
         args += ["--token-env", f"{role}={variable}"]
@@ -121,7 +143,9 @@ def run_suite(
         args += ["--class", cls]
     args += extra_args or []
     env = {**os.environ, **tokens, **(env_extra or {}), "PYTHONPATH": _pythonpath()}
-    done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False)
+    done = subprocess.run(
+        args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False
+    )
     report_path = tmp_path / "reports" / "application-1.0" / "report.json"
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
     return SuiteRun(done.returncode, done.stdout, done.stderr, report, tmp_path / "reports")

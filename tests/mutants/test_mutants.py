@@ -33,9 +33,13 @@ def test_suite_kills_mutant_on_its_requirement(mutant: Mutant, tmp_path: Path) -
             extra_args=["--requirement", mutant.kills],
         )
     status = run.requirement_status(mutant.kills)
-    assert status == "failed", f"{mutant.name} ({mutant.fault}) survived: {mutant.kills} is {status}\n{run.stdout}"
+    assert status == "failed", (
+        f"{mutant.name} ({mutant.fault}) survived: {mutant.kills} is {status}\n{run.stdout}"
+    )
     errors = [rid for rid, s in run.statuses().items() if s == "error"]
-    assert not errors, f"suite errors (never the vendor's fault) against {mutant.name}: {errors}\n{run.stdout}"
+    assert not errors, (
+        f"suite errors (never the vendor's fault) against {mutant.name}: {errors}\n{run.stdout}"
+    )
     assert run.exit_code == 1, run.stdout + run.stderr
     assert "curl " in run.stdout, "a failure must show a curl reproduction"
 
@@ -54,8 +58,11 @@ def test_should_failure_is_a_warning_not_a_refusal(tmp_path: Path) -> None:
 
 def test_reference_passes_everything(tmp_path: Path) -> None:
     secret = new_secret()
-    with server_process([__import__("sys").executable, "-m", "tests.mutants.serve_reference"], secret) as root:
+    with server_process(
+        [__import__("sys").executable, "-m", "tests.mutants.serve_reference"], secret
+    ) as root:
         run = run_suite(f"{root}/application/1.0", tmp_path, secret=secret)
     assert run.exit_code == 0, run.stdout + run.stderr
     assert set(run.statuses().values()) == {"passed"}, run.statuses()
-    assert run.report is not None and run.report["certified"] is True
+    assert run.report is not None
+    assert run.report["certified"] is True

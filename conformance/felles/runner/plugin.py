@@ -108,6 +108,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 "exchanges": exchanges,
                 "seed": run.seed,
                 "requests": recorder.count if recorder else 0,
+                "errorKind": _error_kind(call) if status is Status.ERROR else "",
             },
         )
     )
@@ -134,6 +135,13 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Status 
     ):
         return Status.FAILED
     return Status.ERROR
+
+
+def _error_kind(call: pytest.CallInfo[None]) -> str:
+    """``unreachable`` when the target stopped answering, else ``suite`` (our bug or setup)."""
+    if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachableError):
+        return "unreachable"
+    return "suite"
 
 
 def _message(report: pytest.TestReport, call: pytest.CallInfo[None], status: Status) -> str:

@@ -27,6 +27,7 @@ from felles.report.summary import render_summary
 from felles.runner.config import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT_S, RunConfig
 from felles.runner.secrets import redact
 from felles.runner.session import (
+    Declaration,
     build_report,
     choose_classes,
     execute,
@@ -76,12 +77,16 @@ def run_tests(options: TestOptions) -> int:
         raise UsageError(
             f"--municipality {options.municipality!r} is not a kommunenummer in the 2024 code list"
         )
+    for component in components:
+        # Unknown classes or requirements are usage errors: report them before any I/O.
+        choose_classes(component, options.classes, Declaration(None))
+        _selected_requirements(component, options.requirements)
     tokens = _token_specs(options)
     codes = []
     for component in components:
         with _target(options, component, tokens) as (base_url, specs, municipality):
-            report = run_one(options, component, base_url, specs, municipality)
-        codes.append(exit_code(report))
+            report, results = run_one(options, component, base_url, specs, municipality)
+        codes.append(exit_code(report, results))
     return max(codes)
 
 
@@ -110,7 +115,7 @@ def run_one(
     base_url: str,
     tokens: tuple[TokenSpec, ...],
     municipality: str | None,
-) -> RunReport:
+) -> tuple[RunReport, list[dict[str, Any]]]:
     timeout = options.timeout_s or DEFAULT_TIMEOUT_S
     declaration = probe(base_url, component, timeout_s=timeout, verify_tls=not options.insecure)
     to_test, claimed = choose_classes(component, options.classes, declaration)
@@ -146,7 +151,7 @@ def run_one(
         f"({requests / max(elapsed, 1e-9):.0f} requests/s)"
     )
     _write_reports(report, options, component)
-    return report
+    return report, results
 
 
 def _selected_requirements(component: Component, wanted: list[str]) -> tuple[str, ...]:
@@ -154,7 +159,8 @@ def _selected_requirements(component: Component, wanted: list[str]) -> tuple[str
     unknown = [r for r in wanted if r not in known]
     if unknown:
         raise UsageError(
-            f"{component.key} has no requirement {', '.join(unknown)}", hint="see the spec or `felles components`"
+            f"{component.key} has no requirement {', '.join(unknown)}",
+            hint="see the spec or `felles components`",
         )
     return tuple(wanted)
 

@@ -11,7 +11,8 @@ import os
 import platform
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,22 +161,43 @@ def execute(
             ]
         else:
             args += ["-p", "no:terminal"]
-        previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         plugin.set_progress(progress)
         try:
-            code = pytest.main(args)
+            with _environment(
+                # The vendor's own auto-loaded pytest plugins must not change a conformance run.
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+                # Hypothesis keeps only Unicode tables there (no example database is used),
+                # and never in the directory the vendor runs from.
+                HYPOTHESIS_STORAGE_DIRECTORY=os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+                or str(_cache_dir()),
+            ):
+                code = pytest.main(args)
         finally:
             plugin.set_progress(None)
-            if previous is None:
-                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-            else:
-                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise FellesError(
                 f"the suite itself could not run (pytest exit code {int(code)}); rerun with --debug"
             )
         return [json.loads(line) for line in results_path.read_text(encoding="utf-8").splitlines() if line]
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "felles" / "hypothesis"
 
 
 def build_report(
@@ -254,9 +276,14 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def exit_code(report: RunReport) -> int:
-    """0 when every MUST of every claimed class passed; 1 otherwise."""
-    return 0 if report.certified else 1
+def exit_code(report: RunReport, results: list[dict[str, Any]]) -> int:
+    """0 certified; 3 nothing failed but the target stopped answering; 1 otherwise."""
+    if report.certified:
+        return 0
+    failed = any(r.status is Status.FAILED for r in report.requirements)
+    if not failed and any(item.get("errorKind") == "unreachable" for item in results):
+        return 3
+    return 1
 
 
 def environment_note() -> str:
