@@ -71,9 +71,15 @@ def to_json_dict(report: RunReport) -> dict[str, Any]:
     counts = report.counts()
     summary: dict[str, int] = {"total": sum(counts.values())}
     summary.update({_SUMMARY_KEYS[status]: counts[status] for status in Status})
+    # vendor and product are written only when set, so reports of ordinary runs
+    # keep exactly the shape they always had.
+    subject = {
+        key: value for key, value in (("vendor", info.vendor), ("product", info.product)) if value is not None
+    }
     return {
         "$schema": REPORT_SCHEMA_ID,
         "suiteVersion": info.suite_version,
+        **subject,
         "component": info.component,
         "version": info.version,
         "target": info.target,
@@ -229,6 +235,8 @@ def from_json_dict(data: Any) -> RunReport:
             examples=data["examples"],
             environment=dict(data["environment"]),
             incomplete=data["incomplete"],
+            vendor=data.get("vendor"),
+            product=data.get("product"),
         ),
         classes=tuple(_class_from_json(cls) for cls in data["classes"]),
     )

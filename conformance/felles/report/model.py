@@ -101,6 +101,10 @@ class RunInfo:
     examples: int
     environment: dict[str, str] = field(default_factory=dict)
     incomplete: bool = False
+    # Who the certificate is for (``felles test --certify --vendor --product``);
+    # None in ordinary runs. Part of the signed report, shown in the register.
+    vendor: str | None = None
+    product: str | None = None
 
 
 @dataclass(frozen=True)
