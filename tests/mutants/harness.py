@@ -5,20 +5,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from felles.reference.auth import mint_dev_token
 from felles.runner.reference_target import role_scopes
+from felles.runner.reference_target import server_process as start_with_socket
 from felles.standard import default_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,42 +48,9 @@ class SuiteRun:
 @contextmanager
 def server_process(command: list[str], secret: str) -> Iterator[str]:
     """Start ``command`` with an inherited listening socket; yield its root URL."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    port = listener.getsockname()[1]
-    env = {**os.environ, "FELLES_REFERENCE_JWT_SECRET": secret, "PYTHONPATH": _pythonpath()}
-    process = subprocess.Popen(
-        [*command, str(listener.fileno())],
-        pass_fds=(listener.fileno(),),
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    listener.close()
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
-                )
-            try:
-                if httpx.get(root + "/conformance", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.05)
+    env = {"FELLES_REFERENCE_JWT_SECRET": secret, "PYTHONPATH": _pythonpath()}
+    with start_with_socket(command, env, cwd=str(ROOT)) as root:
         yield root
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
 
 
 @contextmanager

@@ -49,6 +49,7 @@ __all__ = [
     "SIGNATURE_TYPE",
     "KeyPair",
     "ReportSignature",
+    "UntrustedKeyError",
     "VerificationError",
     "VerifiedReport",
     "fingerprint",
@@ -85,6 +86,14 @@ class VerificationError(ReportError):
     """The report is not shown to be genuine: changed, wrongly signed, or not signed at all."""
 
     exit_code = 1
+
+
+class UntrustedKeyError(VerificationError):
+    """The report is signed, but by another key than the one the verifier trusts."""
+
+    def __init__(self, message: str, *, signer: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.signer = signer
 
 
 # --------------------------------------------------------------------------- keys
@@ -366,9 +375,10 @@ def verify_report_file(
     if public_key is not None:
         trusted = raw_public_key(public_key)
         if trusted != signed.public_key:
-            raise VerificationError(
+            raise UntrustedKeyError(
                 f"{source} was signed with a different key ({signed.fingerprint}) "
                 f"than the one given ({fingerprint(trusted)})",
+                signer=signed.fingerprint,
                 hint="the report was re-signed by someone else, or you were given the wrong public key",
             )
         key, key_source = public_key, "given"

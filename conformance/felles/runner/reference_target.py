@@ -95,6 +95,20 @@ def mint_tokens(secret: str, component: Component, *, ttl_s: int = 6 * 3600) -> 
 def reference_target(component: Component, *, startup_timeout_s: float = 30.0) -> Iterator[ReferenceTarget]:
     secret = secrets.token_urlsafe(32)
     register_secret(secret)
+    command = [sys.executable, "-m", "felles", "serve", "--log-level", "warning", "--fd"]
+    with server_process(command, {SECRET_ENV: secret}, startup_timeout_s=startup_timeout_s) as root:
+        yield ReferenceTarget(root_url=root, tokens=mint_tokens(secret, component), municipality=HOME_KOMMUNE)
+
+
+@contextmanager
+def server_process(
+    command: list[str], env: dict[str, str], *, startup_timeout_s: float = 30.0, cwd: str | None = None
+) -> Iterator[str]:
+    """Run ``command + [FD]`` serving on a listening socket bound here; yield its root URL.
+
+    Binding in the parent means the port is known before the child starts and
+    no other process can take it in between.
+    """
     # IPPROTO_TCP explicitly: with protocol 0 asyncio leaves Nagle on for accepted
     # connections and every keep-alive request stalls ~40 ms.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -102,21 +116,11 @@ def reference_target(component: Component, *, startup_timeout_s: float = 30.0) -
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     port = listener.getsockname()[1]
-    env = {**os.environ, SECRET_ENV: secret}
-    command = [
-        sys.executable,
-        "-m",
-        "felles",
-        "serve",
-        "--fd",
-        str(listener.fileno()),
-        "--log-level",
-        "warning",
-    ]
     process = subprocess.Popen(
-        command,
+        [*command, str(listener.fileno())],
         pass_fds=(listener.fileno(),),
-        env=env,
+        env={**os.environ, **env},
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -124,7 +128,7 @@ def reference_target(component: Component, *, startup_timeout_s: float = 30.0) -
     root = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(root, process, startup_timeout_s)
-        yield ReferenceTarget(root_url=root, tokens=mint_tokens(secret, component), municipality=HOME_KOMMUNE)
+        yield root
     finally:
         process.terminate()
         try:
@@ -141,13 +145,11 @@ def _wait_ready(root: str, process: subprocess.Popen[bytes], timeout_s: float) -
     while time.monotonic() < deadline:
         if process.poll() is not None:
             err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise FellesError(
-                f"the reference implementation exited with code {process.returncode}: {err[-2000:]}"
-            )
+            raise FellesError(f"the server process exited with code {process.returncode}: {err[-2000:]}")
         try:
             if httpx.get(f"{root}/conformance", timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
-    raise FellesError(f"the reference implementation did not answer within {timeout_s:.0f} s")
+    raise FellesError(f"the server process did not answer within {timeout_s:.0f} s")
