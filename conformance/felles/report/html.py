@@ -20,6 +20,7 @@ from typing import Literal, get_args
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from felles.errors import ReportError
+from felles.report.certificate import claimed_classes, procurement_clause
 from felles.report.json_report import atomic_write
 from felles.report.model import (
     CheckResult,
@@ -101,6 +102,21 @@ STRINGS: dict[Lang, dict[str, str]] = {
         "error": "Feil i testverktøyet",
         "skipped": "Hoppet over",
         "not-applicable": "Ikke relevant",
+        "vendor": "Leverandør",
+        "product": "Produkt",
+        "authenticity": "Ekthet",
+        "signed_by": "Rapporten er signert digitalt (Ed25519) med nøkkelen med fingeravtrykk",
+        "verify_how": (
+            "Kontroller at rapporten ikke er endret, og at den er signert av sertifiseringsorganet, "
+            "ved å kjøre denne kommandoen på filene report.json og report.json.sig:"
+        ),
+        "html_not_proof": (
+            "Denne siden er en lesevennlig visning og er ikke i seg selv et bevis: "
+            "bare report.json med en gyldig signatur er det."
+        ),
+        "unsigned": "Rapporten er ikke signert, og er derfor ikke et sertifikat.",
+        "clause": "Kravtekst for anskaffelser",
+        "clause_explain": "Tekst en kommune kan bruke i kravspesifikasjonen:",
     },
     "en": {
         "title": "Conformance report",
@@ -163,6 +179,21 @@ STRINGS: dict[Lang, dict[str, str]] = {
         "error": "Test suite error",
         "skipped": "Skipped",
         "not-applicable": "Not applicable",
+        "vendor": "Vendor",
+        "product": "Product",
+        "authenticity": "Authenticity",
+        "signed_by": "This report is digitally signed (Ed25519) with the key whose fingerprint is",
+        "verify_how": (
+            "Check that the report was not changed and that the certifier signed it by running "
+            "this command on the files report.json and report.json.sig:"
+        ),
+        "html_not_proof": (
+            "This page is a readable view and is not proof by itself: "
+            "only report.json with a valid signature is."
+        ),
+        "unsigned": "This report is not signed and is therefore not a certificate.",
+        "clause": "Procurement clause",
+        "clause_explain": "Text a kommune can use in its requirements specification:",
     },
 }
 
@@ -258,8 +289,12 @@ def _headers(headers: dict[str, str]) -> str:
     return "\n".join(f"{name}: {value}" for name, value in headers.items())
 
 
-def render_html(report: RunReport, lang: Lang = "nb") -> str:
-    """The whole HTML document as a string, in Norwegian bokmål or English."""
+def render_html(report: RunReport, lang: Lang = "nb", *, signer: str | None = None) -> str:
+    """The whole HTML document as a string, in Norwegian bokmål or English.
+
+    ``signer`` is the fingerprint of the key that signed the JSON report, if any;
+    the page then says how to verify it.
+    """
     if lang not in get_args(Lang):
         raise ReportError(
             f"unknown report language {lang!r}", hint=f"choose one of {', '.join(get_args(Lang))}"
@@ -319,9 +354,18 @@ def render_html(report: RunReport, lang: Lang = "nb") -> str:
         exchange_response=exchange_response,
         generated_by=strings["generated_by"].format(version=report.info.suite_version),
         Status=Status,
+        signer=signer,
+        clause=procurement_clause(
+            report.info.component, report.info.version, claimed_classes(report), lang
+        )
+        if report.certified
+        else None,
     )
 
 
-def write_html(report: RunReport, path: str | os.PathLike[str], lang: Lang = "nb") -> Path:
+def write_html(
+    report: RunReport, path: str | os.PathLike[str], lang: Lang = "nb", *, signer: str | None = None
+) -> Path:
     """Render and write the HTML report atomically; an existing file survives any failure."""
-    return atomic_write(path, render_html(report, lang).encode("utf-8"))
+    document = render_html(report, lang) if signer is None else render_html(report, lang, signer=signer)
+    return atomic_write(path, document.encode("utf-8"))

@@ -271,12 +271,11 @@ def signature_path_for(report_path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.name + SIGNATURE_SUFFIX)
 
 
-def _read_report_data(path: Path) -> Any:
+def _read_report_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ReportError(f"cannot read report {path}: {exc.strerror or exc}") from None
-    return loads_strict(raw, what=f"report {path}")
 
 
 def sign_report_file(
@@ -289,7 +288,7 @@ def sign_report_file(
     The report is validated first: Felles never signs a report its own reader rejects.
     """
     source = Path(report_path)
-    data = _read_report_data(source)
+    data = loads_strict(_read_report_bytes(source), what=f"report {source}")
     from_json_dict(data)
     canonical = canonicalize(data)
     signed = ReportSignature(
@@ -318,9 +317,12 @@ class VerifiedReport:
     key_source: Literal["given", "embedded"]
     canonical_sha256: str
     signature_path: Path
+    # The exact bytes that were verified, for publishing without re-reading the files.
+    report_bytes: bytes
+    signature_bytes: bytes
 
 
-def _read_signature(path: Path) -> ReportSignature:
+def _read_signature(path: Path) -> tuple[ReportSignature, bytes]:
     try:
         with path.open("rb") as handle:
             raw = handle.read(_MAX_SIGNATURE_FILE + 1)
@@ -340,7 +342,7 @@ def _read_signature(path: Path) -> ReportSignature:
             f"signature file {path} is damaged or not a Felles signature: {exc.message}",
             hint="the report cannot be shown to be genuine",
         ) from None
-    return ReportSignature.from_json(data, str(path))
+    return ReportSignature.from_json(data, str(path)), raw
 
 
 def verify_report_file(
@@ -358,15 +360,12 @@ def verify_report_file(
     """
     source = Path(report_path)
     sig_path = Path(signature_path) if signature_path is not None else signature_path_for(source)
-    signed = _read_signature(sig_path)
+    signed, signature_bytes = _read_signature(sig_path)
+    report_bytes = _read_report_bytes(source)
     try:
-        data = _read_report_data(source)
+        data = loads_strict(report_bytes, what=f"report {source}")
         canonical = canonicalize(data)
-    except VerificationError:
-        raise
     except ReportError as exc:
-        if not source.is_file():
-            raise
         raise VerificationError(
             f"report {source} cannot be verified: {exc.message}", hint="it is not a genuine Felles report"
         ) from None
@@ -413,4 +412,6 @@ def verify_report_file(
         key_source=key_source,
         canonical_sha256=digest,
         signature_path=sig_path,
+        report_bytes=report_bytes,
+        signature_bytes=signature_bytes,
     )

@@ -191,7 +191,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     run = session.config.stash.get(_CONFIG_KEY, None)
-    _sink.path = run.results_path if run else ""
+    # Under pytest-xdist the controller receives every worker's reports: only it writes,
+    # or each result would be counted twice.
+    is_worker = hasattr(session.config, "workerinput")
+    _sink.path = run.results_path if run and not is_worker else ""
 
 
 def set_progress(callback: Callable[[dict[str, Any]], None] | None) -> None:
