@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument(
         "--insecure", action="store_true", help="accept TLS certificates that cannot be verified"
     )
+    _add_certify_options(test)
 
     serve = commands.add_parser("serve", help="run the reference implementation")
     serve.add_argument("--host", default="127.0.0.1")
@@ -170,7 +171,56 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("components", help="list the components and versions of the standard")
+    _add_certification_commands(commands)
     return parser
+
+
+def _add_certify_options(test: argparse.ArgumentParser) -> None:
+    test.add_argument(
+        "--certify",
+        action="store_true",
+        help="sign report.json with --key (report.json.sig); a certificate if every claimed MUST passed",
+    )
+    test.add_argument("--key", type=Path, metavar="KEYFILE", help="Ed25519 private key (PEM) for --certify")
+    test.add_argument("--vendor", help="vendor the certificate is issued to (required with --certify)")
+    test.add_argument("--product", help="product the certificate is for (required with --certify)")
+
+
+def _add_certification_commands(commands: Any) -> None:
+    """``felles keygen``, ``felles report verify`` and ``felles register build``."""
+    keygen = commands.add_parser("keygen", help="create an Ed25519 key pair for signing reports")
+    keygen.add_argument("--out", type=Path, default=Path("."), metavar="DIR", help="where to write the keys")
+    keygen.add_argument("--force", action="store_true", help="overwrite existing key files")
+
+    report = commands.add_parser("report", help="work with signed reports")
+    report_actions = report.add_subparsers(
+        dest="report_action", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    verify = report_actions.add_parser("verify", help="check that a signed report is genuine and unchanged")
+    verify.add_argument("report", type=Path, metavar="REPORT", help="report.json")
+    verify.add_argument("--public-key", type=Path, metavar="KEY", help="the certifier's public key (PEM)")
+    verify.add_argument("--signature", type=Path, metavar="SIG", help="signature file (default: REPORT.sig)")
+    verify.add_argument(
+        "--require-certified",
+        action="store_true",
+        help="also exit 1 when the genuine report is not certified",
+    )
+
+    register = commands.add_parser("register", help="build the public register of certificates")
+    register_actions = register.add_subparsers(
+        dest="register_action", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    build = register_actions.add_parser("build", help="verify signed reports and write the register site")
+    build.add_argument("report_dir", type=Path, metavar="REPORT_DIR", help="searched for */report.json")
+    build.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="where the register is written")
+    build.add_argument(
+        "--public-key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="trusted certifier key (repeatable); without it only each report's own key is checked",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -187,6 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "token": _cmd_token,
             "validate": _cmd_validate,
             "components": _cmd_components,
+            "keygen": _cmd_keygen,
+            "report": _cmd_report,
+            "register": _cmd_register,
         }
         return handler[args.command](args)
     except FellesError as exc:
@@ -302,6 +355,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
         )
     if args.base_url and not args.component:
         raise UsageError("--component is required with a base URL", hint="e.g. --component application@1.0")
+    vendor, product = _certification_subject(args)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     options = TestOptions(
         base_url=args.base_url,
@@ -321,5 +375,116 @@ def _cmd_test(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         insecure=args.insecure,
         started_at=datetime.now(UTC),
+        certify=args.certify,
+        key=args.key,
+        vendor=vendor,
+        product=product,
     )
     return run_tests(options)
+
+
+# --------------------------------------------------------------------------- certification
+
+
+def _certification_subject(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """Check the --certify options; vendor and product default for the reference."""
+    if not args.certify:
+        given = [name for name in ("key", "vendor", "product") if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"--{given[0]} is only used with --certify")
+        return None, None
+    if args.key is None:
+        raise UsageError("--certify needs --key KEYFILE", hint="create one with `felles keygen --out DIR`")
+    if args.requirements:
+        raise UsageError("--certify cannot be combined with --requirement: a partial run certifies nothing")
+    if args.seed is not None and args.seed > 2**53 - 1:
+        raise UsageError("--seed must be below 2^53 with --certify (signed JSON holds integers up to 2^53-1)")
+    vendor = args.vendor or ("Felles" if args.reference else None)
+    product = args.product or ("Felles reference implementation" if args.reference else None)
+    for name, value in (("vendor", vendor), ("product", product)):
+        if value is None or not value.strip():
+            raise UsageError(
+                f"--certify needs --{name}", hint="it is signed into the report and the register"
+            )
+    return vendor, product
+
+
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    from felles.report.signing import generate_keypair
+
+    pair = generate_keypair(args.out, force=args.force)
+    print(f"Private key: {pair.private_path} (keep it secret; readable by you only)")
+    print(f"Public key:  {pair.public_path} (give it to whoever verifies your reports)")
+    print(f"Fingerprint: {pair.fingerprint}")
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from felles.report.certificate import claimed_classes, not_certified_reasons, passed_classes
+    from felles.report.signing import load_public_key, verify_report_file
+
+    key = load_public_key(args.public_key) if args.public_key else None
+    verified = verify_report_file(args.report, signature_path=args.signature, public_key=key)
+    report, info = verified.report, verified.report.info
+    print(f"{args.report}: GENUINE: the signature is valid and the report is unchanged since it was signed")
+    if verified.key_source == "given":
+        print(f"  Signed by:   {verified.fingerprint} (the key in {args.public_key})")
+    else:
+        print(f"  Signed by:   {verified.fingerprint} (the key inside {verified.signature_path})")
+        print(
+            "  WARNING: the signer's identity is NOT established. Without --public-key the report is "
+            "checked only against the key in its own signature file: that proves it is unchanged since "
+            "that key signed it, not who signed it. Compare the fingerprint with the certifier's, "
+            "or pass --public-key."
+        )
+    reasons = not_certified_reasons(report)
+    if reasons:
+        print(f"  Certificate: NONE (not certified: {'; '.join(reasons)})")
+    else:
+        print("  Certificate: CERTIFIED (every MUST requirement of every claimed class passed)")
+    rows = [
+        ("Vendor", info.vendor or "-"),
+        ("Product", info.product or "-"),
+        ("Component", f"{info.component}@{info.version}"),
+        ("Claimed", ", ".join(claimed_classes(report)) or "none"),
+        ("Passed", ", ".join(passed_classes(report)) or "none"),
+        ("Date", f"{info.started_at} to {info.finished_at}"),
+        ("Suite", f"felles {info.suite_version}, seed {info.seed}, {info.examples} examples"),
+        ("Target", info.target),
+    ]
+    for label, value in rows:
+        print(f"  {label + ':':12} {value}")
+    for req in report.warnings:
+        requirement = req.requirement
+        print(f"  Warning:     {requirement.requirement_id} ({requirement.keyword}, {req.status.value})")
+    if args.require_certified and reasons:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _cmd_register(args: argparse.Namespace) -> int:
+    from felles.report.register import build_register
+    from felles.report.signing import load_public_key
+    from felles.standard import default_catalogue
+
+    keys = [load_public_key(path) for path in args.public_key]
+    known: dict[str, list[str]] = {}
+    for component in default_catalogue().components():
+        known.setdefault(component.name, []).append(component.version)
+    result = build_register(args.report_dir, args.out_dir, public_keys=keys, known_versions=known)
+    for certificate in result.certificates:
+        state = (
+            f"outdated: {certificate.component}@{certificate.newer_version} exists"
+            if certificate.newer_version
+            else "certified"
+        )
+        print(
+            f"Listed:  {certificate.vendor}, {certificate.product}, {certificate.key} "
+            f"[{', '.join(certificate.classes)}] ({state}) from {certificate.source}"
+        )
+    for refusal in result.refused:
+        print(f"Refused: {refusal.source}: {refusal.reason}")
+    if not keys:
+        print("Note: no --public-key given, so signers are not established (the page says so).")
+    print(f"Register: {result.index} ({len(result.certificates)} listed, {len(result.refused)} refused)")
+    return EXIT_FAILED if result.refused else EXIT_OK

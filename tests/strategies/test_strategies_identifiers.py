@@ -266,6 +266,6 @@ def test_municipality_strategy_covers_the_list() -> None:
     found = find(
         VALID_FORMAT_STRATEGIES["no-municipality-number"](),
         lambda n: n.startswith("56"),
-        settings=settings(database=None),
+        settings=settings(database=None, max_examples=5000, deadline=None),
     )
     assert found in current_municipality_numbers()

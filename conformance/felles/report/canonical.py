@@ -11,9 +11,9 @@ control characters only; everything else as UTF-8), numbers written as
 ECMAScript's ``Number.prototype.toString`` writes IEEE 754 doubles.
 
 Where RFC 8785 would silently lose information this module refuses instead
-(:class:`~felles.errors.ReportError`): integers beyond ±(2**53 - 1) (a double
-cannot hold them, so two different seeds would canonicalise alike), NaN and
-infinities, strings with lone surrogates. :func:`loads_strict` likewise refuses
+(:class:`~felles.errors.ReportError`): integers a double cannot hold exactly
+(beyond ±(2**53 - 1) they would be rounded, so two different seeds could
+canonicalise alike), NaN and infinities, strings with lone surrogates. :func:`loads_strict` likewise refuses
 duplicate object member names, whose meaning differs between JSON parsers.
 """
 
@@ -106,13 +106,21 @@ def _string(text: str) -> str:
 
 def _number(value: int | float, pointer: str) -> str:
     if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
+        if abs(value) <= MAX_SAFE_INTEGER:
+            return str(value)
+        # RFC 8785 treats every number as a double. An integer a double cannot hold
+        # exactly would be silently rounded, and two different values would sign alike.
+        try:
+            exact = float(value) == value
+        except OverflowError:
+            exact = False
+        if not exact:
             raise ReportError(
-                f"the integer {value} at {pointer or '/'} is too large to sign: canonical JSON "
+                f"the integer {value} at {pointer or '/'} cannot be signed: canonical JSON "
                 f"(RFC 8785) holds integers exactly only up to ±{MAX_SAFE_INTEGER}",
                 hint="use a smaller value, e.g. a --seed below 2^53",
             )
-        return str(value)
+        return format_number(float(value), pointer)
     return format_number(value, pointer)
 
 

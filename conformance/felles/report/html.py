@@ -355,9 +355,7 @@ def render_html(report: RunReport, lang: Lang = "nb", *, signer: str | None = No
         generated_by=strings["generated_by"].format(version=report.info.suite_version),
         Status=Status,
         signer=signer,
-        clause=procurement_clause(
-            report.info.component, report.info.version, claimed_classes(report), lang
-        )
+        clause=procurement_clause(report.info.component, report.info.version, claimed_classes(report), lang)
         if report.certified
         else None,
     )

@@ -50,8 +50,8 @@ from felles.report.json_report import atomic_write
 from felles.report.signing import (
     SIGNATURE_SUFFIX,
     UntrustedKeyError,
-    VerifiedReport,
     VerificationError,
+    VerifiedReport,
     fingerprint,
     verify_report_file,
 )
@@ -270,7 +270,8 @@ def _write_certificates(
         state: BadgeState = "outdated" if newer else "certified"
         badge_rel = f"badges/{slug}.svg"
         if not (target / badge_rel).exists():  # the newest certificate of this slug owns the badge
-            atomic_write(target / badge_rel, render_badge(f"Felles {info.component}@{info.version}", state).encode())
+            badge = render_badge(f"Felles {info.component}@{info.version}", state)
+            atomic_write(target / badge_rel, badge.encode("utf-8"))
         report_rel = f"reports/{slug}-{item.canonical_sha256[:12]}"
         _publish_report(item, target / report_rel)
         certificates.append(
@@ -290,9 +291,7 @@ def _write_certificates(
                 slug=slug,
                 report_path=f"{report_rel}/report.html",
                 badge_path=badge_rel,
-                source=item.signature_path.with_name(
-                    item.signature_path.name.removesuffix(SIGNATURE_SUFFIX)
-                ),
+                source=item.signature_path.with_name(item.signature_path.name.removesuffix(SIGNATURE_SUFFIX)),
             )
         )
     return certificates

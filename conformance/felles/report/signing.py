@@ -87,6 +87,9 @@ class VerificationError(ReportError):
 
     exit_code = 1
 
+    def __str__(self) -> str:
+        return "NOT GENUINE: " + super().__str__()
+
 
 class UntrustedKeyError(VerificationError):
     """The report is signed, but by another key than the one the verifier trusts."""
@@ -336,7 +339,7 @@ def _read_signature(path: Path) -> tuple[ReportSignature, bytes]:
     if len(raw) > _MAX_SIGNATURE_FILE:
         raise VerificationError(f"signature file {path} is damaged or not a Felles signature: far too large")
     try:
-        data = loads_strict(raw, what=f"signature file {path}")
+        data = loads_strict(raw, what="its text")
     except ReportError as exc:
         raise VerificationError(
             f"signature file {path} is damaged or not a Felles signature: {exc.message}",
@@ -380,9 +383,11 @@ def verify_report_file(
                 signer=signed.fingerprint,
                 hint="the report was re-signed by someone else, or you were given the wrong public key",
             )
-        key, key_source = public_key, "given"
+        key = public_key
+        key_source: Literal["given", "embedded"] = "given"
     else:
-        key, key_source = Ed25519PublicKey.from_public_bytes(signed.public_key), "embedded"
+        key = Ed25519PublicKey.from_public_bytes(signed.public_key)
+        key_source = "embedded"
 
     if digest != signed.report_sha256:
         raise VerificationError(

@@ -34,7 +34,15 @@ class RunConfig:
     results_path: str = ""
     requirements: tuple[str, ...] = ()  # empty: every requirement of the classes under test
     verify_tls: bool = True
+    rate: float | None = None  # requests per second for the whole run (None: as fast as it answers)
+    workers: int = 0  # pytest-xdist processes; each gets rate / workers
+    deadline_s: float | None = None  # --deadline as given, for messages
+    deadline_at: float | None = None  # wall-clock time (time.time()) when the run must stop
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rate_per_process(self) -> float | None:
+        return self.rate / max(self.workers, 1) if self.rate else None
 
     def token_spec(self, role: str) -> TokenSpec | None:
         for spec in self.tokens:

@@ -24,9 +24,9 @@ from hypothesis import seed as hypothesis_seed
 
 from felles.errors import TargetUnreachableError
 from felles.report.model import Status
-from felles.runner.client import ApiClient, Recorder
+from felles.runner.client import ApiClient, Recorder, TargetGuard, http_client
 from felles.runner.config import RunConfig
-from felles.runner.failures import ConformanceFailure
+from felles.runner.failures import ConformanceFailure, DeadlineReached, RunStopped, UnsafeLink
 from felles.runner.generators import Generators
 from felles.runner.secrets import redact
 from felles.runner.tokens import TokenSource
@@ -45,8 +45,11 @@ class ExamplesDecorator(Protocol):
 
 
 _CONFIG_KEY = pytest.StashKey[RunConfig]()
+_GUARD_KEY = pytest.StashKey[TargetGuard]()
 _RECORDER_KEY = pytest.StashKey[Recorder]()
 _write_lock = threading.Lock()
+# Messages come partly from the target; a report needs the start of them.
+MAX_MESSAGE_CHARS = 4000
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,7 +60,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the one spec requirement a check proves")
     path = config.getoption("--felles-config")
     if path:
-        config.stash[_CONFIG_KEY] = RunConfig.load(Path(path))
+        run = RunConfig.load(Path(path))
+        config.stash[_CONFIG_KEY] = run
+        config.stash[_GUARD_KEY] = TargetGuard(
+            timeout_s=run.timeout_s,
+            rate=run.rate_per_process,
+            deadline_at=run.deadline_at,
+            deadline_s=run.deadline_s,
+        )
 
 
 def requirement_of(item: pytest.Item) -> str | None:
@@ -81,6 +91,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         conformance_class = requirement.split("/")[3]
         if conformance_class not in run.classes_to_test:
             item.add_marker(pytest.mark.skip(reason=f"class {conformance_class} is not under test"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Start no check after the deadline, or once the target stopped answering."""
+    guard = item.config.stash.get(_GUARD_KEY, None)
+    if guard is not None:
+        guard.check_deadline("not run")
+        guard.check_up("not run")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -109,6 +128,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 "seed": run.seed,
                 "requests": recorder.count if recorder else 0,
                 "errorKind": _error_kind(call) if status is Status.ERROR else "",
+                "stoppedBy": _stopped_by(call),
+                "retried": {str(code): n for code, n in recorder.retried.items()} if recorder else {},
+                "retryWaitSeconds": round(recorder.waited_s, 3) if recorder else 0.0,
             },
         )
     )
@@ -118,7 +140,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Status | None:
     """One status per check: decided at call, or at setup if it never got there."""
     if report.when == "setup":
-        if report.skipped:
+        if report.skipped or (call.excinfo is not None and call.excinfo.errisinstance(DeadlineReached)):
             return Status.SKIPPED
         return Status.ERROR if report.failed else None
     if report.when != "call":
@@ -138,13 +160,26 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Status 
 
 
 def _error_kind(call: pytest.CallInfo[None]) -> str:
-    """``unreachable`` when the target stopped answering, else ``suite`` (our bug or setup)."""
-    if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachableError):
-        return "unreachable"
+    """``unreachable`` when the target stopped answering, ``deadline`` when time ran out,
+    else ``suite`` (our bug or the environment)."""
+    if call.excinfo is not None:
+        if call.excinfo.errisinstance(RunStopped):
+            return str(cast(RunStopped, call.excinfo.value).kind)
+        if call.excinfo.errisinstance(TargetUnreachableError):
+            return "unreachable"
     return "suite"
 
 
+def _stopped_by(call: pytest.CallInfo[None]) -> str:
+    """Why the check did not run (or not to its end): ``deadline`` / ``unreachable``, or ''."""
+    if call.excinfo is not None and call.excinfo.errisinstance(RunStopped):
+        return str(cast(RunStopped, call.excinfo.value).kind)
+    return ""
+
+
 def _message(report: pytest.TestReport, call: pytest.CallInfo[None], status: Status) -> str:
+    if status is Status.SKIPPED and call.excinfo is not None and call.excinfo.errisinstance(RunStopped):
+        return redact(str(call.excinfo.value))
     if status is Status.SKIPPED:
         longrepr = report.longrepr
         if isinstance(longrepr, tuple):
@@ -153,13 +188,15 @@ def _message(report: pytest.TestReport, call: pytest.CallInfo[None], status: Sta
     if status is Status.PASSED or call.excinfo is None:
         return ""
     exc = call.excinfo.value
-    if isinstance(exc, ConformanceFailure | TargetUnreachableError):
+    if isinstance(exc, ConformanceFailure | TargetUnreachableError | RunStopped | UnsafeLink):
         text = str(exc)
     else:
         text = f"{type(exc).__name__}: {exc}"
     notes = [n for n in getattr(exc, "__notes__", []) if n.startswith("Falsifying")]
     if notes:
         text += "\n" + "\n".join(notes)
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS] + f"... [{len(text) - MAX_MESSAGE_CHARS} more characters]"
     return redact(text)
 
 
@@ -220,9 +257,14 @@ def component(run_config: RunConfig) -> Component:
 
 @pytest.fixture(scope="session")
 def http(run_config: RunConfig) -> Iterator[httpx.Client]:
-    timeout = httpx.Timeout(run_config.timeout_s)
-    with httpx.Client(timeout=timeout, verify=run_config.verify_tls, trust_env=False) as client:
+    with http_client(timeout_s=run_config.timeout_s, verify_tls=run_config.verify_tls) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def target_guard(request: pytest.FixtureRequest, run_config: RunConfig) -> TargetGuard:
+    """Pace, deadline and health of the target, shared by every client in this process."""
+    return request.config.stash[_GUARD_KEY]
 
 
 @pytest.fixture(scope="session")
@@ -243,6 +285,7 @@ def client_for(
     http: httpx.Client,
     token_sources: dict[str, TokenSource],
     recorder: Recorder,
+    target_guard: TargetGuard,
 ) -> Callable[[str], ApiClient]:
     """``client_for(role)``: a client acting as that role; skips if no token is configured."""
 
@@ -256,6 +299,7 @@ def client_for(
             token=source,
             recorder=recorder,
             max_body_bytes=run_config.max_body_bytes,
+            guard=target_guard,
         )
 
     return make

@@ -7,6 +7,7 @@ JSON, HTML and JUnit reports per component version tested.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import sys
 import time
@@ -15,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from felles.errors import UsageError
+from felles.errors import ReportError, UsageError
 from felles.formats import is_municipality_number
 from felles.report.html import write_html
 from felles.report.json_report import write_json
@@ -37,6 +38,9 @@ from felles.runner.session import (
 )
 from felles.runner.tokens import TokenSource, TokenSpec, parse_token_option
 from felles.standard import Component, default_catalogue
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _SYMBOLS = {
     "passed": "PASS",
@@ -66,6 +70,11 @@ class TestOptions:
     timeout_s: float | None
     insecure: bool
     started_at: datetime
+    # Certification (`--certify --key KEYFILE --vendor --product`): sign report.json.
+    certify: bool = False
+    key: Path | None = None
+    vendor: str | None = None
+    product: str | None = None
 
 
 def run_tests(options: TestOptions) -> int:
@@ -82,6 +91,8 @@ def run_tests(options: TestOptions) -> int:
         choose_classes(component, options.classes, Declaration(None))
         _selected_requirements(component, options.requirements)
     tokens = _token_specs(options)
+    if options.certify:
+        _signing_key(options)  # a bad key file is a usage error now, not after the run
     codes = []
     for component in components:
         with _target(options, component, tokens) as (base_url, specs, municipality):
@@ -143,6 +154,7 @@ def run_one(
     results = execute(config, component, workers=options.workers or 0, progress=_print_progress)
     elapsed = time.perf_counter() - clock
     report = build_report(config, component, results, started_at=options.started_at, declaration=declaration)
+    report = _with_subject(report, options)
     print()
     print(render_summary(report, color=sys.stdout.isatty()))
     requests = sum(int(r.get("requests", 0)) for r in results)
@@ -181,7 +193,8 @@ def _write_reports(report: RunReport, options: TestOptions, component: Component
     except OSError as exc:
         raise UsageError(f"cannot create report directory {directory}: {exc.strerror}") from None
     write_json(report, directory / "report.json")
-    write_html(report, directory / "report.html", options.lang)  # type: ignore[arg-type]
+    signer = _sign(report, options, directory / "report.json")
+    write_html(report, directory / "report.html", options.lang, signer=signer)  # type: ignore[arg-type]
     write_junit(report, directory / "junit.xml")
     if options.junit:
         write_junit(report, options.junit)
@@ -213,3 +226,51 @@ def _token_municipality(tokens: tuple[TokenSpec, ...]) -> str | None:
         return None
     value = claims.get("kommunenummer") if isinstance(claims, dict) else None
     return value if isinstance(value, str) else None
+
+
+# --------------------------------------------------------------------------- certification
+
+
+def _signing_key(options: TestOptions) -> Ed25519PrivateKey:
+    from felles.report.signing import load_private_key
+
+    if options.key is None:
+        raise UsageError("--certify needs --key KEYFILE", hint="create one with `felles keygen --out DIR`")
+    try:
+        return load_private_key(options.key)
+    except ReportError as exc:
+        raise UsageError(exc.message, hint=exc.hint) from None
+
+
+def _with_subject(report: RunReport, options: TestOptions) -> RunReport:
+    """Name the vendor and product in the report (they are signed with it)."""
+    if options.vendor is None and options.product is None:
+        return report
+    info = dataclasses.replace(report.info, vendor=options.vendor, product=options.product)
+    return dataclasses.replace(report, info=info)
+
+
+def _sign(report: RunReport, options: TestOptions, report_path: Path) -> str | None:
+    """Sign report.json when certifying (returns the key fingerprint); else drop a stale .sig."""
+    from felles.report.certificate import not_certified_reasons
+    from felles.report.signing import fingerprint, sign_report_file, signature_path_for
+
+    if not options.certify:
+        # A signature left by an earlier certification run would not match the new report.
+        signature_path_for(report_path).unlink(missing_ok=True)
+        return None
+    signature_path, signed = sign_report_file(report_path, _signing_key(options))
+    key = fingerprint(signed.public_key)
+    print(f"Signed: {signature_path} (key {key})")
+    reasons = not_certified_reasons(report)
+    if reasons:
+        print("Certificate: NOT issued: " + "; ".join(reasons))
+        print("  (the signed report is a genuine record of this run, but not a certificate)")
+    else:
+        classes = ", ".join(c.name for c in report.classes if c.claimed)
+        print(
+            f"Certificate: issued to {report.info.vendor or '-'}, {report.info.product or '-'} for "
+            f"{report.info.component}@{report.info.version}, classes {classes}"
+        )
+        print(f"  verify with: felles report verify {report_path} --public-key <the certifier's .pub file>")
+    return key

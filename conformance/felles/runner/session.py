@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 import felles
@@ -36,7 +35,9 @@ from felles.report.model import (
     worst,
 )
 from felles.runner import plugin
-from felles.runner.config import RunConfig
+from felles.runner.client import ApiClient, Recorder, TargetGuard, http_client
+from felles.runner.config import DEFAULT_MAX_BODY_BYTES, RunConfig
+from felles.runner.failures import ConformanceFailure, RunStopped, UnsafeLink
 from felles.standard import Component
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
@@ -59,35 +60,57 @@ def check_module(component: Component) -> Path:
 
 
 def validate_base_url(url: str) -> str:
-    parts = urlsplit(url)
+    example = "for example https://kommune.example/felles/application/1.0"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"{url!r} is not a valid URL: {exc}", hint=example) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(
-            f"{url!r} is not an http(s) URL",
-            hint="for example https://kommune.example/felles/application/1.0",
-        )
+        raise UsageError(f"{url!r} is not an http(s) URL", hint=example)
+    if port == 0:
+        raise UsageError(f"{url!r}: port 0 is not a port a system can listen on", hint=example)
+    if parts.query or parts.fragment:
+        raise UsageError(f"{url!r}: a base URL has no query or fragment", hint=example)
     return url.rstrip("/")
 
 
-def probe(base_url: str, component: Component, *, timeout_s: float, verify_tls: bool) -> Declaration:
-    """Reach the target once before running anything; unreachable is exit 3, not a failure."""
+def probe(
+    base_url: str,
+    component: Component,
+    *,
+    timeout_s: float,
+    verify_tls: bool,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    deadline_at: float | None = None,
+    deadline_s: float | None = None,
+) -> Declaration:
+    """Reach the target once before running anything; unreachable is exit 3, not a failure.
+
+    Goes through the same bounded client as the checks: capped body, one time
+    budget per request, 429/503 retried, redirects not followed.
+    """
+    guard = TargetGuard(timeout_s=timeout_s, deadline_at=deadline_at, deadline_s=deadline_s)
     url = f"{base_url}/conformance"
-    try:
-        response = httpx.get(
-            url, timeout=timeout_s, verify=verify_tls, follow_redirects=False, trust_env=False
+    with http_client(timeout_s=timeout_s, verify_tls=verify_tls) as http:
+        client = ApiClient(
+            base_url, http=http, token=None, recorder=Recorder(), max_body_bytes=max_body_bytes, guard=guard
         )
-    except httpx.ConnectError as exc:
+        try:
+            response = client.get("/conformance", authenticated=False)
+        except RunStopped as exc:
+            raise TargetUnreachableError(exc.message, hint=exc.hint) from None
+        except (ConformanceFailure, UnsafeLink) as exc:  # e.g. a body that cannot be decoded
+            return Declaration(None, f"GET /conformance: {exc}")
+    if response.is_redirect:
+        location = response.headers.get("location", "")
         raise TargetUnreachableError(
-            f"cannot connect to {base_url}: {exc}",
-            hint="check the URL, that the system is running, and TLS settings",
-        ) from None
-    except httpx.TimeoutException:
-        raise TargetUnreachableError(
-            f"{url} did not answer within {timeout_s:.0f} s", hint="raise --timeout"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise TargetUnreachableError(f"cannot reach {url}: {type(exc).__name__}: {exc}") from None
+            f"GET {url} answered {response.status_code}, a redirect to {location or 'nowhere'}; "
+            "the suite does not follow redirects (and never sends credentials to another host)",
+            hint="give the final URL as BASE_URL" if location else None,
+        )
     if response.status_code != 200:
-        return Declaration(None, f"GET /conformance answered {response.status_code}")
+        return Declaration(None, f"GET /conformance answered {response.status_code}{response.explain()}")
     try:
         body = response.json()
         entries = [
@@ -96,7 +119,7 @@ def probe(base_url: str, component: Component, *, timeout_s: float, verify_tls: 
             if entry.get("name") == component.name and entry.get("version") == component.version
         ]
         classes = tuple(str(c) for entry in entries for c in entry.get("classes", []))
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ConformanceFailure, ValueError, KeyError, TypeError, AttributeError):
         return Declaration(None, "GET /conformance did not return a valid declaration")
     return Declaration(classes)
 
