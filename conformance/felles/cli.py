@@ -60,8 +60,22 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0")
+    return value
+
+
+def _byte_size(text: str) -> int:
+    """A size in bytes, optionally with a K, M or G suffix (powers of 1024)."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    factor = units.get(text[-1:].upper(), 1)
+    number = text[:-1] if factor != 1 else text
+    try:
+        value = int(number) * factor
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size in bytes (e.g. 5M, 512K)") from None
+    if value < 1024:
+        raise argparse.ArgumentTypeError(f"{text!r} is less than 1K")
     return value
 
 
@@ -145,6 +159,27 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument(
         "--insecure", action="store_true", help="accept TLS certificates that cannot be verified"
     )
+    test.add_argument(
+        "--rate",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="send at most N requests per second in all (shared by --workers); default: no limit",
+    )
+    test.add_argument(
+        "--deadline",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="stop the whole run after this long; the report is then marked incomplete (exit 3)",
+    )
+    test.add_argument(
+        "--max-body-bytes",
+        type=_byte_size,
+        default=None,
+        metavar="SIZE",
+        help="read at most this much of each response body (default 5M)",
+    )
     _add_certify_options(test)
 
     serve = commands.add_parser("serve", help="run the reference implementation")
@@ -172,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("components", help="list the components and versions of the standard")
     _add_certification_commands(commands)
+    _add_editor_commands(commands)
     return parser
 
 
@@ -223,6 +259,39 @@ def _add_certification_commands(commands: Any) -> None:
     )
 
 
+def _add_editor_commands(commands: Any) -> None:
+    """``felles lint`` and ``felles diff``: the standards editors' toolchain."""
+    lint = commands.add_parser(
+        "lint", help="find drift between the spec, schemas, examples and conformance checks"
+    )
+    lint.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help="standard to lint: the folder holding spec/, schemas/, examples/ (default: the installed one)",
+    )
+    lint.add_argument(
+        "--checks-dir",
+        type=Path,
+        metavar="DIR",
+        help="conformance check modules to trace requirements to (default: the installed ones)",
+    )
+    lint.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+    diff = commands.add_parser(
+        "diff", help="classify the changes between two versions of a component (breaking or not)"
+    )
+    for name in ("old", "new"):
+        diff.add_argument(name, metavar=name.upper(), help="NAME@VERSION, or a component version folder")
+    diff.add_argument("--root", type=Path, metavar="DIR", help="standard to look NAME@VERSION up in")
+    diff.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    diff.add_argument(
+        "--check-version",
+        action="store_true",
+        help="exit 1 when the version bump is too small for the changes (breaking: major, additive: minor)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -240,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "keygen": _cmd_keygen,
             "report": _cmd_report,
             "register": _cmd_register,
+            "lint": _cmd_lint,
+            "diff": _cmd_diff,
         }
         return handler[args.command](args)
     except FellesError as exc:
@@ -305,13 +376,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from felles.reference.server import serve
     from felles.reference.settings import Settings
 
-    if "FELLES_REFERENCE_JWT_SECRET" not in os.environ and args.fd is None:
+    settings = dataclasses.replace(Settings.from_env(), database=args.db, log_level=args.log_level)
+    if args.fd is None:
+        print(f"felles serve: tokens: {settings.auth_description}", file=sys.stderr)
+    if settings.auth_mode == "hs256" and "FELLES_REFERENCE_JWT_SECRET" not in os.environ and args.fd is None:
         print(
             "felles serve: FELLES_REFERENCE_JWT_SECRET is not set, so a random secret is used and no "
-            "client can authenticate; set it (32+ bytes) and mint tokens with `felles token`.",
+            "client can authenticate; set it (32+ bytes) and mint tokens with `felles token`, or set "
+            "FELLES_REFERENCE_JWT_PUBLIC_KEY / FELLES_REFERENCE_JWKS_FILE for RS256/ES256 tokens.",
             file=sys.stderr,
         )
-    settings = dataclasses.replace(Settings.from_env(), database=args.db, log_level=args.log_level)
     serve(settings, host=args.host, port=args.port, fd=args.fd)
     return EXIT_OK
 
@@ -379,6 +453,9 @@ def _cmd_test(args: argparse.Namespace) -> int:
         key=args.key,
         vendor=vendor,
         product=product,
+        rate=args.rate,
+        deadline_s=args.deadline,
+        max_body_bytes=args.max_body_bytes,
     )
     return run_tests(options)
 
@@ -488,3 +565,25 @@ def _cmd_register(args: argparse.Namespace) -> int:
         print("Note: no --public-key given, so signers are not established (the page says so).")
     print(f"Register: {result.index} ({len(result.certificates)} listed, {len(result.refused)} refused)")
     return EXIT_FAILED if result.refused else EXIT_OK
+
+
+def _cmd_lint(args: argparse.Namespace) -> int:
+    from felles.tools.lint import lint, render, summary
+
+    result = lint(root=args.root, checks_dir=args.checks_dir)
+    output = render(result, args.format)
+    if output:
+        print(output)
+    print(summary(result), file=sys.stderr)
+    return EXIT_OK if result.clean else EXIT_FAILED
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from felles.tools.diff import diff, render
+
+    report = diff(args.old, args.new, root=args.root)
+    print(render(report, args.format))
+    if args.check_version and not report.version_ok:
+        print(f"felles diff: version check failed: {report.verdict()}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK

@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -21,7 +20,6 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Scope
 
 from felles.reference.app import create_app
-from felles.reference.auth import Authenticator, HS256Verifier, Principal
 from felles.reference.components.application import (
     ALLOWED_TRANSITIONS,
     TRANSITION_SCOPES,
@@ -33,17 +31,9 @@ from felles.reference.components.application import (
 )
 from felles.reference.components.base import AppContext
 from felles.reference.settings import Settings
+from tests.mutants.case_archive_mutants import CASE_ARCHIVE_MUTANTS
+from tests.mutants.kit import AnySignature, AppFactory, Mutant, lax_context
 from tests.mutants.rewrite import Reply, Rewriter, drop_request_header
-
-AppFactory = Callable[[Settings], ASGIApp]
-
-
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    fault: str  # what a vendor got wrong, in one sentence
-    kills: str  # the requirement whose check must fail
-    build: AppFactory
 
 
 def _with_service(service: type[ApplicationService], **component: Any) -> AppFactory:
@@ -135,42 +125,13 @@ def _local_time_as_utc() -> datetime:
 # ------------------------------------------------------------ auth faults
 
 
-class _AnySignature:
-    """Accepts any token without checking its signature or claims."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.real = HS256Verifier(settings.jwt_secret, issuer=settings.issuer, audience=settings.audience)
-
-    def verify(self, token: str) -> Mapping[str, Any]:
-        try:
-            return self.real.verify(token)
-        except Exception:
-            return {"scope": "application:read application:write application:decide", "kommunenummer": "3201"}
-
-
-class _IgnoresScope(Authenticator):
-    def __init__(self, inner: Authenticator, ignored: str) -> None:
-        super().__init__(inner.verifier)
-        self.ignored = ignored
-
-    def require(self, request: Any, *any_of: str) -> Principal:
-        wanted = [scope for scope in any_of if scope != self.ignored]
-        return super().require(request, *wanted) if wanted else self.authenticate(request)
-
-
 class _LaxComponent(ApplicationComponent):
     def __init__(self, ignored: str) -> None:
         super().__init__()
         self.ignored = ignored
 
     def routes(self, context: AppContext) -> Sequence[Any]:
-        lax = AppContext(
-            settings=context.settings,
-            database=context.database,
-            authenticator=_IgnoresScope(context.authenticator, self.ignored),
-            clock=context.clock,
-        )
-        return super().routes(lax)
+        return super().routes(lax_context(context, self.ignored))
 
 
 # ------------------------------------------------------------ HTTP-level faults
@@ -383,7 +344,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "accepts-forged-tokens",
         "token signatures are not verified",
         "/req/application/security/authentication",
-        lambda s: create_app(s, verifier=_AnySignature(s)),
+        lambda s: create_app(s, verifier=AnySignature(s)),
     ),
     Mutant(
         "read-without-scope",
@@ -416,6 +377,10 @@ MUTANTS: tuple[Mutant, ...] = (
         _with_service(OwnerFixedToOslo),
     ),
 )
+
+
+APPLICATION_MUTANTS = MUTANTS
+MUTANTS = APPLICATION_MUTANTS + CASE_ARCHIVE_MUTANTS
 
 
 def by_name(name: str) -> Mutant:

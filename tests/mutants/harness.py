@@ -81,8 +81,9 @@ def run_suite(
     seed: int = 7,
     extra_args: list[str] | None = None,
     env_extra: dict[str, str] | None = None,
+    component: str = "application@1.0",
 ) -> SuiteRun:
-    tokens = token_env(secret)
+    tokens = token_env(secret, component)
     args = [
         sys.executable,
         "-m",
@@ -90,7 +91,7 @@ def run_suite(
         "test",
         base_url,
         "--component",
-        "application@1.0",
+        component,
         "--seed",
         str(seed),
         "--examples",
@@ -110,7 +111,7 @@ def run_suite(
     done = subprocess.run(
         args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False
     )
-    report_path = tmp_path / "reports" / "application-1.0" / "report.json"
+    report_path = tmp_path / "reports" / component.replace("@", "-") / "report.json"
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
     return SuiteRun(done.returncode, done.stdout, done.stderr, report, tmp_path / "reports")
 

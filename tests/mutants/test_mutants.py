@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_every_requirement_has_a_mutant() -> None:
-    requirements = {r.requirement_id for r in default_catalogue().get("application@1.0").requirements}
+    requirements = {r.requirement_id for c in default_catalogue().testable() for r in c.requirements}
     covered = {m.kills for m in MUTANTS}
     assert requirements - covered == set(), "requirements no mutant breaks"
     assert covered - requirements == set(), "mutants naming unknown requirements"
@@ -26,9 +26,10 @@ def test_suite_kills_mutant_on_its_requirement(mutant: Mutant, tmp_path: Path) -
     conformance_class = mutant.kills.split("/")[3]
     with mutant_server(mutant.name, secret) as root:
         run = run_suite(
-            f"{root}/application/1.0",
+            f"{root}/{mutant.component.replace('@', '/')}",
             tmp_path,
             secret=secret,
+            component=mutant.component,
             classes=[conformance_class],
             extra_args=["--requirement", mutant.kills],
         )

@@ -15,7 +15,8 @@ import pytest
 
 from felles.reference import ReferenceServer, Settings, create_app
 from felles.reference.app import CORE_OWNER
-from felles.reference.migrations import Migration, applied_version, migrate, statements
+from felles.reference.components.application import MIGRATIONS
+from felles.reference.migrations import CORE_MIGRATIONS, Migration, applied_version, migrate, statements
 from felles.reference.storage import Database, StorageError
 
 
@@ -58,8 +59,11 @@ def test_file_database_keeps_data_across_restarts(
         server.stop()
 
     with sqlite3.connect(tmp_path / "felles.db") as connection:
-        rows = connection.execute("SELECT owner, version FROM schema_migrations ORDER BY owner").fetchall()
-        assert rows == [("application@1.0", 1), (CORE_OWNER, 1)]
+        versions = dict(
+            connection.execute("SELECT owner, MAX(version) FROM schema_migrations GROUP BY owner").fetchall()
+        )
+        assert versions["application@1.0"] == len(MIGRATIONS)
+        assert versions[CORE_OWNER] == len(CORE_MIGRATIONS)
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("SELECT COUNT(*) FROM applications").fetchone()[0] == 1
 
@@ -116,8 +120,8 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path, settings: Set
     create_app(dataclasses.replace(settings, database=path)).state.context.database.close()
     with sqlite3.connect(path) as connection:
         connection.execute(
-            "INSERT INTO schema_migrations (owner, version, name, applied_at)"
-            " VALUES ('application@1.0', 2, 'x', 'y')"
+            "INSERT INTO schema_migrations (owner, version, name, applied_at) VALUES (?, ?, 'x', 'y')",
+            ("application@1.0", len(MIGRATIONS) + 1),
         )
     with pytest.raises(StorageError, match="newer"):
         create_app(dataclasses.replace(settings, database=path))
@@ -129,8 +133,10 @@ def test_a_failing_migration_leaves_nothing_half_done(tmp_path: Path) -> None:
         Migration(1, "ok", statements("CREATE TABLE a (x INTEGER)")),
         Migration(2, "broken", statements("CREATE TABLE b (x INTEGER)", "THIS IS NOT SQL")),
     ]
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StorageError, match=r"migration demo 2 \(broken\) failed") as failed:
         migrate(database, "demo", broken)
+    assert isinstance(failed.value.__cause__, sqlite3.OperationalError)
+    assert "unchanged" in str(failed.value)
     with database.connection() as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "a" not in tables

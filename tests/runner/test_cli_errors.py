@@ -49,6 +49,23 @@ def _closed_port() -> int:
         ),
         (["test", "ftp://example.org", "--component", "application@1.0"], 2, "not an http(s) URL"),
         (["test", "not a url", "--component", "application@1.0"], 2, "not an http(s) URL"),
+        (["test", "http://[::1", "--component", "application@1.0"], 2, "is not a valid URL"),
+        (["test", "http://127.0.0.1:99999", "--component", "application@1.0"], 2, "is not a valid URL"),
+        (["test", "http://127.0.0.1:0", "--component", "application@1.0"], 2, "port 0"),
+        (["test", "http://h.example/a?b=1", "--component", "application@1.0"], 2, "no query or fragment"),
+        (["test", "http://h.example", "--component", "application@1.0", "--timeout", "nan"], 2, "--timeout"),
+        (["test", "http://h.example", "--component", "application@1.0", "--rate", "0"], 2, "--rate"),
+        (["test", "http://h.example", "--component", "application@1.0", "--deadline", "-5"], 2, "--deadline"),
+        (
+            ["test", "http://h.example", "--component", "application@1.0", "--max-body-bytes", "12"],
+            2,
+            "less than 1K",
+        ),
+        (
+            ["test", "http://h.example", "--component", "application@1.0", "--max-body-bytes", "lots"],
+            2,
+            "not a size in bytes",
+        ),
         (
             [
                 "test",
@@ -97,7 +114,8 @@ def test_unreachable_target_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
     port = _closed_port()
     assert main(["test", f"http://127.0.0.1:{port}", "--component", "application@1.0"]) == 3
     err = capsys.readouterr().err
-    assert "cannot connect" in err
+    assert "cannot reach" in err
+    assert "refused the connection" in err
     assert "Traceback" not in err
 
 

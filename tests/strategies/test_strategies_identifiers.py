@@ -110,7 +110,7 @@ def test_person_numbers_are_synthetic_and_born_in_range(number: str) -> None:
     ],
 )
 def test_every_kind_of_person_number_is_generated(description: str, condition: Callable[[str], bool]) -> None:
-    assert condition(find(national_identity_numbers(), condition, settings=settings(database=None))), (
+    assert condition(find(national_identity_numbers(), condition, settings=settings(database=None, max_examples=2000, deadline=None))), (
         description
     )
 
@@ -199,7 +199,7 @@ def test_every_person_near_miss_reason_is_generated(reason: str) -> None:
     find(
         national_identity_number_near_misses(),
         lambda m: m.reason == reason,
-        settings=settings(database=None),
+        settings=settings(database=None, max_examples=2000, deadline=None),
     )
 
 
@@ -256,7 +256,7 @@ def test_retired_municipality_numbers_are_generated() -> None:
     miss = find(
         municipality_number_near_misses(),
         lambda m: m.reason == "number retired before 2024",
-        settings=settings(database=None),
+        settings=settings(database=None, max_examples=2000, deadline=None),
     )
     assert len(miss.value) == 4
     assert miss.value.isdigit()

@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
 from felles.errors import UsageError
-from felles.reference.auth import Authenticator, HS256Verifier, Verifier
+from felles.reference.auth import Authenticator, Verifier, build_verifier
 from felles.reference.components import default_components
 from felles.reference.components.base import AppContext, Clock, ComponentModule, utc_now
 from felles.reference.conformance_routes import conformance_route
@@ -42,7 +42,7 @@ def migrate_all(database: Database, components: Sequence[ComponentModule]) -> No
 
 def open_database(settings: Settings, components: Sequence[ComponentModule]) -> Database:
     """Open the configured database, migrated; closed again if migrating fails."""
-    database = Database(settings.database)
+    database = Database(settings.database, synchronous=settings.sqlite_synchronous)
     try:
         migrate_all(database, components)
     except BaseException:
@@ -66,17 +66,12 @@ def create_app(
     keys = [(c.name, c.version) for c in components]
     if len(set(keys)) != len(keys):
         raise UsageError(f"a component version is registered twice: {keys}")
+    verifier = verifier if verifier is not None else build_verifier(settings)  # bad keys fail first
     owns_database = database is None
     if database is None:
         database = open_database(settings, components)
     else:
         migrate_all(database, components)
-    verifier = verifier or HS256Verifier(
-        settings.jwt_secret,
-        issuer=settings.issuer,
-        audience=settings.audience,
-        leeway_seconds=settings.token_leeway_seconds,
-    )
     context = AppContext(
         settings=settings, database=database, authenticator=Authenticator(verifier), clock=clock
     )

@@ -3,8 +3,9 @@
 A request body is refused *before* it can hurt: too large (413, counted
 while streaming, not trusted from Content-Length alone), not JSON by media
 type (415), not UTF-8 / not JSON / nested too deep / with duplicate member
-names or non-finite numbers (400). Only then is it handed to schema
-validation.
+names, non-finite numbers or unpaired UTF-16 surrogate escapes such as
+``"\ud800"``, which no UTF-8 text can hold (400). Only then is it handed to
+schema validation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from felles.reference.problems import ProblemError, ProblemType
@@ -23,6 +24,7 @@ from felles.reference.problems import ProblemError, ProblemType
 JSON_MEDIA_TYPE = "application/json"
 
 _TOKENS_OF_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ENTITY_TAG = re.compile(r'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
 
 
@@ -66,11 +68,14 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
         raise _too_large(max_bytes)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise _too_large(max_bytes)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_large(max_bytes)
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody is left to answer; not a server error either
+        raise ProblemError(ProblemType.BAD_REQUEST, "the client went away before the body was sent") from None
     return b"".join(chunks)
 
 
@@ -125,7 +130,7 @@ def parse_json(raw: bytes, *, max_depth: int) -> Any:
     if nesting_depth(text) > max_depth:
         raise ProblemError(ProblemType.BAD_REQUEST, f"JSON nesting deeper than {max_depth} levels")
     try:
-        return json.loads(
+        value = json.loads(
             text,
             object_pairs_hook=_reject_duplicates,
             parse_float=_finite_float,
@@ -136,6 +141,24 @@ def parse_json(raw: bytes, *, max_depth: int) -> Any:
         raise ProblemError(ProblemType.BAD_REQUEST, detail) from None
     except (ValueError, RecursionError) as exc:
         raise ProblemError(ProblemType.BAD_REQUEST, f"the body is not acceptable JSON: {exc}") from None
+    # Valid pairs were joined by the parser; what is left cannot be stored or sent as UTF-8.
+    if "\\" in text and _has_lone_surrogate(value):
+        raise ProblemError(
+            ProblemType.BAD_REQUEST,
+            "the body is not acceptable JSON: a \\u escape is an unpaired UTF-16 surrogate",
+        )
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Any string (member names included) holding an unpaired surrogate; depth is already bounded."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(name) or _has_lone_surrogate(item) for name, item in value.items())
+    return False
 
 
 async def read_json(request: Request, *, max_bytes: int, max_depth: int) -> Any:

@@ -98,7 +98,14 @@ def migrate(database: Database, owner: str, migrations: Sequence[Migration]) -> 
             )
         pending = list(migrations[current:])
         for migration in pending:
-            migration.apply(connection)
+            try:
+                migration.apply(connection)
+            except sqlite3.Error as exc:  # the whole upgrade rolls back: the file stays as it was
+                raise StorageError(
+                    f"database {database.path!r}: migration {owner} {migration.version} "
+                    f"({migration.name}) failed: {exc}",
+                    hint="the database was left unchanged at the version it had",
+                ) from exc
             connection.execute(
                 "INSERT INTO schema_migrations (owner, version, name, applied_at) VALUES (?, ?, ?, ?)",
                 (owner, migration.version, migration.name, datetime.now(UTC).isoformat()),

@@ -102,7 +102,8 @@ class ProblemError(Exception):
 def problem_response(
     body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None = None
 ) -> Response:
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # ensure_ascii: a detail quoting the request (an id from the path) can never fail to encode.
+    content = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     return Response(content, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE)
 
 

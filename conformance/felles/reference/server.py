@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from felles.errors import FellesError
 from felles.reference.app import create_app
+from felles.reference.protocol import problem_protocol
 from felles.reference.settings import Settings
 
 
@@ -29,6 +30,7 @@ class ServerStartError(FellesError):
 def _config(app: Starlette, settings: Settings, **kwargs: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        http=problem_protocol(),  # even a request that is not HTTP gets a problem body
         log_level=settings.log_level,
         lifespan="on",
         access_log=settings.log_level in ("debug", "trace"),

@@ -11,9 +11,10 @@ control characters only; everything else as UTF-8), numbers written as
 ECMAScript's ``Number.prototype.toString`` writes IEEE 754 doubles.
 
 Where RFC 8785 would silently lose information this module refuses instead
-(:class:`~felles.errors.ReportError`): integers a double cannot hold exactly
-(beyond ±(2**53 - 1) they would be rounded, so two different seeds could
-canonicalise alike), NaN and infinities, strings with lone surrogates. :func:`loads_strict` likewise refuses
+(:class:`~felles.errors.ReportError`): integers beyond ±(2**53 - 1) (RFC 8785
+rounds them to a double, so two different seeds would canonicalise alike; the
+reader refuses such integer literals too), NaN and infinities, strings with
+lone surrogates. :func:`loads_strict` likewise refuses
 duplicate object member names, whose meaning differs between JSON parsers.
 """
 
@@ -106,21 +107,15 @@ def _string(text: str) -> str:
 
 def _number(value: int | float, pointer: str) -> str:
     if isinstance(value, int):
-        if abs(value) <= MAX_SAFE_INTEGER:
-            return str(value)
-        # RFC 8785 treats every number as a double. An integer a double cannot hold
-        # exactly would be silently rounded, and two different values would sign alike.
-        try:
-            exact = float(value) == value
-        except OverflowError:
-            exact = False
-        if not exact:
+        if abs(value) > MAX_SAFE_INTEGER:
+            # RFC 8785 treats every number as a double: 2**53 + 1 would be rounded
+            # to 2**53, and two different seeds would sign alike.
             raise ReportError(
                 f"the integer {value} at {pointer or '/'} cannot be signed: canonical JSON "
                 f"(RFC 8785) holds integers exactly only up to ±{MAX_SAFE_INTEGER}",
                 hint="use a smaller value, e.g. a --seed below 2^53",
             )
-        return format_number(float(value), pointer)
+        return str(value)
     return format_number(value, pointer)
 
 
@@ -162,7 +157,8 @@ def _leading_zeros(fraction: str) -> int:
 def loads_strict(text: str | bytes, *, what: str = "JSON text") -> Any:
     """Parse JSON, refusing what RFC 8785 cannot canonicalise unambiguously.
 
-    Duplicate member names, ``NaN``/``Infinity`` and invalid UTF-8 raise
+    Duplicate member names, ``NaN``/``Infinity``, integers beyond ±(2**53 - 1)
+    and invalid UTF-8 raise
     :class:`ReportError` naming ``what`` and the place of the problem.
     """
     if isinstance(text, bytes):
@@ -187,8 +183,17 @@ def loads_strict(text: str | bytes, *, what: str = "JSON text") -> Any:
     def constant(name: str) -> Any:
         raise ReportError(f"{what} contains {name}, which is not JSON")
 
+    def integer(literal: str) -> int:
+        value = int(literal)
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise ReportError(
+                f"{what} contains the integer {literal[:40]}, beyond ±{MAX_SAFE_INTEGER}",
+                hint="such integers cannot be compared exactly (RFC 7493, RFC 8785)",
+            )
+        return value
+
     try:
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_int=integer)
     except json.JSONDecodeError as exc:
         raise ReportError(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"

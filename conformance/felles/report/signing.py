@@ -363,8 +363,8 @@ def verify_report_file(
     """
     source = Path(report_path)
     sig_path = Path(signature_path) if signature_path is not None else signature_path_for(source)
-    signed, signature_bytes = _read_signature(sig_path)
     report_bytes = _read_report_bytes(source)
+    signed, signature_bytes = _read_signature(sig_path)
     try:
         data = loads_strict(report_bytes, what=f"report {source}")
         canonical = canonicalize(data)

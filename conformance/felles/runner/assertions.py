@@ -25,7 +25,8 @@ def expect_status(response: Response, *codes: int) -> None:
     expect(
         response.status_code in codes,
         f"{response.method} {response.url}: expected status {wanted}, got {response.status_code}"
-        + _problem_hint(response),
+        + _problem_hint(response)
+        + response.explain(),
     )
 
 
@@ -52,7 +53,8 @@ def expect_json_body(response: Response, validator: SchemaValidator) -> Any:
     """The body, checked to be JSON (application/json or +json) and valid."""
     expect(
         response.media_type == "application/json" or response.media_type.endswith("+json"),
-        f"{response.method} {response.url}: expected a JSON body, got Content-Type {response.media_type!r}",
+        f"{response.method} {response.url}: expected a JSON body, got Content-Type {response.media_type!r}"
+        + response.explain(),
     )
     body = response.json()
     expect_valid(body, validator, f"{response.method} {response.url} response body")
@@ -65,7 +67,7 @@ def expect_problem(response: Response, *codes: int) -> dict[str, Any]:
     expect(
         response.media_type == PROBLEM_MEDIA_TYPE,
         f"{response.method} {response.url}: a {response.status_code} must be {PROBLEM_MEDIA_TYPE}, "
-        f"got Content-Type {response.media_type!r}",
+        f"got Content-Type {response.media_type!r}" + response.explain(),
     )
     body = response.json()
     expect_valid(body, problem_validator(), f"problem body of {response.status_code}")

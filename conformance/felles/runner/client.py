@@ -226,7 +226,9 @@ class TargetGuard:
 
     def check_up(self, what: str = "not sent") -> None:
         if self.down:
-            raise TargetDown(f"{what}: the target stopped answering earlier in this run ({self.down})")
+            raise TargetDown(
+                f"{what}: the target stopped answering earlier in this run ({self.down})", stops_run=True
+            )
 
     def answered(self) -> None:
         with self._lock:
@@ -385,20 +387,30 @@ def http_client(*, timeout_s: float, verify_tls: bool) -> httpx.Client:
     )
 
 
-def describe_transport_error(exc: Exception, url: str) -> tuple[str, str | None]:
-    """(message, hint) for a request that got no usable answer, naming the likely cause."""
+def describe_transport_error(exc: Exception, url: str, *, answered: bool = False) -> tuple[str, str | None]:
+    """(message, hint) for a request that got no usable answer, naming the likely cause.
+
+    ``answered``: the response had begun (status line and headers came).
+    """
     parts = urlsplit(url)
     host = parts.hostname or "?"
     where = parts.netloc or host
+    maybe_tls = "if it expects TLS, use https://" if parts.scheme == "http" and not answered else None
+    if isinstance(exc, httpx.ConnectTimeout) and any("handshake" in str(c) for c in _causes(exc)):
+        return (
+            f"the TLS handshake with {where} got no answer in time",
+            "if the system serves plain HTTP there, use http://",
+        )
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             return (
-                f"the TLS certificate of {where} cannot be verified: {cause.verify_message}",
+                f"the TLS certificate of {where} cannot be verified: "
+                f"{getattr(cause, 'verify_message', None) or cause}",
                 "set SSL_CERT_FILE to a CA bundle with its issuer, or pass --insecure to test anyway",
             )
         if isinstance(cause, ssl.SSLError):
             return (
-                f"the TLS handshake with {where} failed ({cause.reason or cause})",
+                f"the TLS handshake with {where} failed ({getattr(cause, 'reason', None) or cause})",
                 "if the system serves plain HTTP there, use http://",
             )
         if isinstance(cause, socket.gaierror):
@@ -409,15 +421,14 @@ def describe_transport_error(exc: Exception, url: str) -> tuple[str, str | None]
                 "check the URL and that the system is running and listening there",
             )
         if isinstance(cause, ConnectionResetError):
-            return f"{where} reset the connection", None
+            return f"{where} reset the connection", maybe_tls
     if isinstance(exc, httpx.TimeoutException):
         return (
             f"{where} gave no complete answer within the time allowed",
             "raise --timeout if it is just slow",
         )
     if isinstance(exc, httpx.RemoteProtocolError):
-        hint = "if it expects TLS, use https://" if parts.scheme == "http" else None
-        return f"{where} did not answer with valid HTTP: {exc}", hint
+        return f"{where} did not answer with valid HTTP: {exc}", maybe_tls
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {where}: {exc}", "check the URL and that the system is running"
     return f"{where}: {type(exc).__name__}: {exc}", None
@@ -544,9 +555,8 @@ class ApiClient:
                     if response.status_code == 429
                     else None
                 )
-                raise TargetDown(
-                    f"{method} {shown_url} answered {response.status_code} {reason}: {refusal}", hint=hint
-                )
+                answer = f"answered {response.status_code} {reason} ({refusal})"
+                raise TargetDown(f"{method} {shown_url} {answer}", hint=hint, reason=answer)
             self._recorder.retried[response.status_code] += 1
             self._recorder.waited_s += wait
             self._guard.back_off(wait)
@@ -555,9 +565,11 @@ class ApiClient:
     def _attempt(self, request: httpx.Request, body: bytes | None) -> Response:
         budget = self._guard.budget()
         started = time.perf_counter()
+        answered = False
         try:
             with request_budget(budget):
                 raw = self._http.send(request, stream=True, follow_redirects=False)
+                answered = True
                 try:
                     content, truncated = _read_capped(raw, self._max_body)
                 finally:
@@ -573,13 +585,13 @@ class ApiClient:
             self._record(request, body, None, None, b"", False, started)
             if self._guard.deadline_passed():
                 raise self._guard.deadline_error("stopped waiting for an answer") from None
-            message, hint = describe_transport_error(exc, str(request.url))
-            if isinstance(exc, httpx.TimeoutException):
+            message, hint = describe_transport_error(exc, str(request.url), answered=answered)
+            if isinstance(exc, httpx.TimeoutException) and "TLS" not in message:
                 message = f"no complete answer within {budget:.3g} s"
                 hint = "raise --timeout if the system is just slow"
             where = f"{request.method} {redact(str(request.url))}"
             self._guard.failed(f"{where}: {message}")
-            raise TargetDown(f"{where}: {message}", hint=hint) from None
+            raise TargetDown(f"{where}: {message}", hint=hint, reason=message) from None
         self._guard.answered()
         _register_secret_headers(request.headers, raw.headers)
         self._record(request, body, raw.status_code, raw.headers, content, truncated, started)

@@ -29,10 +29,15 @@ class RunStopped(BaseException):
 
     kind = "stopped"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, stops_run: bool = False, reason: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.reason = reason or message  # the message without the request it is about
+        # True: not just this check; every check after it is not run either.
+        self.stops_run = stops_run
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
@@ -48,6 +53,9 @@ class DeadlineReached(RunStopped):
     """The run's overall ``--deadline`` passed."""
 
     kind = "deadline"
+
+    def __init__(self, message: str, *, hint: str | None = None, stops_run: bool = True) -> None:
+        super().__init__(message, hint=hint, stops_run=stops_run)
 
 
 class UnsafeLink(Exception):  # noqa: N818 - names the situation, not an error class

@@ -10,7 +10,10 @@ per check for the session to turn into a report.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict
@@ -68,6 +71,35 @@ def pytest_configure(config: pytest.Config) -> None:
             deadline_at=run.deadline_at,
             deadline_s=run.deadline_s,
         )
+
+
+# ---------------------------------------------------------------- Ctrl-C under xdist
+
+_worker_pids: list[int] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_newgateway(gateway: Any) -> None:
+    """Learn each xdist worker's process id as it starts (before it is busy)."""
+    try:
+        channel = gateway.remote_exec("import os; channel.send(os.getpid())")
+        _worker_pids.append(int(channel.receive(timeout=30)))
+    except Exception:  # without the pid, Ctrl-C only takes longer
+        return
+
+
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Ctrl-C in the controller: end the xdist workers now, not after their running check.
+
+    A terminal's Ctrl-C reaches them too, but ``kill -INT`` (CI cancelling a
+    job) reaches only this process. The results of finished checks are
+    already here, so the workers are simply terminated.
+    """
+    del excinfo
+    for pid in _worker_pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    _worker_pids.clear()
 
 
 def requirement_of(item: pytest.Item) -> str | None:
@@ -171,9 +203,10 @@ def _error_kind(call: pytest.CallInfo[None]) -> str:
 
 
 def _stopped_by(call: pytest.CallInfo[None]) -> str:
-    """Why the check did not run (or not to its end): ``deadline`` / ``unreachable``, or ''."""
+    """Why the run stopped at this check: ``deadline`` / ``unreachable`` (target down), or ''."""
     if call.excinfo is not None and call.excinfo.errisinstance(RunStopped):
-        return str(cast(RunStopped, call.excinfo.value).kind)
+        stop = cast(RunStopped, call.excinfo.value)
+        return str(stop.kind) if stop.stops_run else ""
     return ""
 
 
@@ -232,6 +265,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # or each result would be counted twice.
     is_worker = hasattr(session.config, "workerinput")
     _sink.path = run.results_path if run and not is_worker else ""
+    _worker_pids.clear()  # from an earlier run in this process (one per component)
 
 
 def set_progress(callback: Callable[[dict[str, Any]], None] | None) -> None:

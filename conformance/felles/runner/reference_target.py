@@ -14,10 +14,12 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 import jwt
@@ -53,6 +55,7 @@ def role_scopes(component: Component) -> dict[str, tuple[str, list[str]]]:
         "read-only": (HOME_KOMMUNE, [s for s in scopes if s.endswith(":read")]),
         "write-only": (HOME_KOMMUNE, [s for s in scopes if s.endswith(":write")]),
         "no-decide": (HOME_KOMMUNE, [s for s in scopes if not s.endswith(":decide")]),
+        "unscreened": (HOME_KOMMUNE, [s for s in scopes if not s.endswith(":screened")]),
     }
 
 
@@ -116,36 +119,42 @@ def server_process(
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     port = listener.getsockname()[1]
-    process = subprocess.Popen(
-        [*command, str(listener.fileno())],
-        pass_fds=(listener.fileno(),),
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    listener.close()
-    root = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(root, process, startup_timeout_s)
-        yield root
-    finally:
-        process.terminate()
+    # A file, not a pipe: nobody reads a pipe while the run goes on, and a server that
+    # logs more than the pipe buffer (64 KiB) would block on its next log line.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*command, str(listener.fileno())],
+            pass_fds=(listener.fileno(),),
+            env={**os.environ, **env},
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        listener.close()
+        root = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+            _wait_ready(root, process, startup_timeout_s, log)
+            yield root
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
-def _wait_ready(root: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+def _tail(log: IO[bytes], limit: int = 2000) -> str:
+    log.seek(0, os.SEEK_END)
+    log.seek(max(0, log.tell() - limit))
+    return log.read().decode(errors="replace")
+
+
+def _wait_ready(root: str, process: subprocess.Popen[bytes], timeout_s: float, log: IO[bytes]) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise FellesError(f"the server process exited with code {process.returncode}: {err[-2000:]}")
+            raise FellesError(f"the server process exited with code {process.returncode}: {_tail(log)}")
         try:
             if httpx.get(f"{root}/conformance", timeout=1.0).status_code == 200:
                 return

@@ -25,15 +25,19 @@ from felles.report.json_report import write_json
 from felles.report.junit import write_junit
 from felles.report.model import RunReport
 from felles.report.summary import render_summary
-from felles.runner.config import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT_S, RunConfig
+from felles.runner.config import DEFAULT_EXAMPLES, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_S, RunConfig
 from felles.runner.secrets import redact
 from felles.runner.session import (
     Declaration,
+    RunInterruptedError,
     build_report,
     choose_classes,
     execute,
     exit_code,
     probe,
+    retried_summary,
+    sigint_deferred,
+    stop_reason,
     validate_base_url,
 )
 from felles.runner.tokens import TokenSource, TokenSpec, parse_token_option
@@ -75,6 +79,10 @@ class TestOptions:
     key: Path | None = None
     vendor: str | None = None
     product: str | None = None
+    # Robustness against slow or hostile targets (see runner/client.py).
+    rate: float | None = None  # --rate: requests per second, whole run
+    deadline_s: float | None = None  # --deadline: seconds from the start for the whole run
+    max_body_bytes: int | None = None  # --max-body-bytes: read cap per response body
 
 
 def run_tests(options: TestOptions) -> int:
@@ -128,7 +136,17 @@ def run_one(
     municipality: str | None,
 ) -> tuple[RunReport, list[dict[str, Any]]]:
     timeout = options.timeout_s or DEFAULT_TIMEOUT_S
-    declaration = probe(base_url, component, timeout_s=timeout, verify_tls=not options.insecure)
+    max_body = options.max_body_bytes or DEFAULT_MAX_BODY_BYTES
+    deadline_at = options.started_at.timestamp() + options.deadline_s if options.deadline_s else None
+    declaration = probe(
+        base_url,
+        component,
+        timeout_s=timeout,
+        verify_tls=not options.insecure,
+        max_body_bytes=max_body,
+        deadline_at=deadline_at,
+        deadline_s=options.deadline_s,
+    )
     to_test, claimed = choose_classes(component, options.classes, declaration)
     config = RunConfig(
         base_url=base_url,
@@ -142,6 +160,10 @@ def run_one(
         tokens=tokens,
         verify_tls=not options.insecure,
         requirements=_selected_requirements(component, options.requirements),
+        max_body_bytes=max_body,
+        rate=options.rate,
+        deadline_s=options.deadline_s,
+        deadline_at=deadline_at,
     )
     print(
         f"Testing {component.key} at {redact(base_url)}: classes {', '.join(to_test) or '-'}"
@@ -151,9 +173,33 @@ def run_one(
     if declaration.problem:
         print(f"  note: {declaration.problem}; testing every class, claiming none", flush=True)
     clock = time.perf_counter()
-    results = execute(config, component, workers=options.workers or 0, progress=_print_progress)
+    execution = execute(config, component, workers=options.workers or 0, progress=_print_progress)
     elapsed = time.perf_counter() - clock
-    report = build_report(config, component, results, started_at=options.started_at, declaration=declaration)
+    results = execution.results
+    stopped = stop_reason(config, results, interrupted=execution.interrupted)
+    with sigint_deferred() as interrupted_now:
+        report, results = _finish(options, component, config, declaration, results, stopped, elapsed)
+    if execution.interrupted or interrupted_now:
+        directory = options.report_dir / f"{component.name}-{component.version}"
+        raise RunInterruptedError(
+            f"interrupted; {'a partial' if execution.interrupted else 'the'} report is in {directory}"
+        )
+    return report, results
+
+
+def _finish(
+    options: TestOptions,
+    component: Component,
+    config: RunConfig,
+    declaration: Declaration,
+    results: list[dict[str, Any]],
+    stopped: str,
+    elapsed: float,
+) -> tuple[RunReport, list[dict[str, Any]]]:
+    """Summary and reports of one component's run, however it ended."""
+    report = build_report(
+        config, component, results, started_at=options.started_at, declaration=declaration, stopped=stopped
+    )
     report = _with_subject(report, options)
     print()
     print(render_summary(report, color=sys.stdout.isatty()))
@@ -162,8 +208,26 @@ def run_one(
         f"{len(results)} checks, {requests} requests in {elapsed:.1f} s "
         f"({requests / max(elapsed, 1e-9):.0f} requests/s)"
     )
+    retried = retried_summary(results)
+    if retried:
+        print(f"The target asked the suite to slow down or wait: {retried}")
+    if stopped:
+        print(f"Run stopped early: {stopped}; the report is marked incomplete")
     _write_reports(report, options, component)
+    if exit_code(report, results) == 3:
+        print(f"felles: error: {_environment_problem(results, stopped)}", file=sys.stderr, flush=True)
     return report, results
+
+
+def _environment_problem(results: list[dict[str, Any]], stopped: str) -> str:
+    """One line on why nothing could be shown (exit code 3)."""
+    if stopped:
+        return f"{stopped} (see the report)"
+    first = next((r for r in results if r.get("errorKind") in ("unreachable", "deadline")), None)
+    message = str(first.get("message", "")).splitlines()[0] if first else ""
+    return (
+        f"the system under test did not answer usably: {message}" if message else "the target is unreachable"
+    )
 
 
 def _selected_requirements(component: Component, wanted: list[str]) -> tuple[str, ...]:
@@ -179,9 +243,12 @@ def _selected_requirements(component: Component, wanted: list[str]) -> tuple[str
 
 def _print_progress(result: dict[str, Any]) -> None:
     symbol = _SYMBOLS.get(str(result.get("status")), "?")
+    retried = ", ".join(
+        f"{n} x {code} retried" for code, n in sorted(dict(result.get("retried") or {}).items())
+    )
     print(
         f"  {symbol:5} {result['requirementId']}  "
-        f"({result['checkId']}, {result.get('durationSeconds', 0):.2f} s)",
+        f"({result['checkId']}, {result.get('durationSeconds', 0):.2f} s{', ' + retried if retried else ''})",
         flush=True,
     )
 

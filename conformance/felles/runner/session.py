@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -34,14 +36,39 @@ from felles.report.model import (
     Status,
     worst,
 )
+from felles.report.summary import sanitize_text
 from felles.runner import plugin
 from felles.runner.client import ApiClient, Recorder, TargetGuard, http_client
 from felles.runner.config import DEFAULT_MAX_BODY_BYTES, RunConfig
 from felles.runner.failures import ConformanceFailure, RunStopped, UnsafeLink
+from felles.runner.secrets import redact, register_secret
 from felles.standard import Component
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 RUNNER_INI = Path(__file__).resolve().parent / "runner.ini"
+
+
+class RunInterruptedError(FellesError):
+    """Ctrl-C: the run stopped; a partial report (marked incomplete) has been written."""
+
+    exit_code = 130
+
+
+@contextmanager
+def sigint_deferred() -> Iterator[list[int]]:
+    """Hold Ctrl-C back while reports are written; the list says whether it came.
+
+    A report cut in half by a second Ctrl-C would be worse than none.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass(frozen=True)
@@ -72,6 +99,8 @@ def validate_base_url(url: str) -> str:
         raise UsageError(f"{url!r}: port 0 is not a port a system can listen on", hint=example)
     if parts.query or parts.fragment:
         raise UsageError(f"{url!r}: a base URL has no query or fragment", hint=example)
+    if parts.password:
+        register_secret(parts.password)  # user:password@host: masked like a token
     return url.rstrip("/")
 
 
@@ -99,11 +128,13 @@ def probe(
         try:
             response = client.get("/conformance", authenticated=False)
         except RunStopped as exc:
-            raise TargetUnreachableError(exc.message, hint=exc.hint) from None
+            raise TargetUnreachableError(
+                f"cannot reach {base_url}: {_one_line(exc.reason)}", hint=exc.hint
+            ) from None
         except (ConformanceFailure, UnsafeLink) as exc:  # e.g. a body that cannot be decoded
             return Declaration(None, f"GET /conformance: {exc}")
     if response.is_redirect:
-        location = response.headers.get("location", "")
+        location = _one_line(str(response.headers.get("location", "")))
         raise TargetUnreachableError(
             f"GET {url} answered {response.status_code}, a redirect to {location or 'nowhere'}; "
             "the suite does not follow redirects (and never sends credentials to another host)",
@@ -122,6 +153,12 @@ def probe(
     except (ConformanceFailure, ValueError, KeyError, TypeError, AttributeError):
         return Declaration(None, "GET /conformance did not return a valid declaration")
     return Declaration(classes)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """Untrusted text for a one-line message: control characters escaped, cut short."""
+    text = sanitize_text(text).replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def choose_classes(
@@ -143,19 +180,32 @@ def choose_classes(
     return tuple(known), ()
 
 
+@dataclass(frozen=True)
+class Execution:
+    """What a pytest run left behind: one result dict per finished check."""
+
+    results: list[dict[str, Any]]
+    interrupted: bool = False  # Ctrl-C: the results are those of the checks finished before it
+
+
 def execute(
     config: RunConfig,
     component: Component,
     *,
     workers: int = 0,
     progress: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Run the component's checks under pytest; return one result dict per check."""
+) -> Execution:
+    """Run the component's checks under pytest; one result dict per check.
+
+    Ctrl-C does not raise here: pytest stops at once, and the checks finished
+    so far come back with ``interrupted`` set, so that a partial report can be
+    written.
+    """
     with tempfile.TemporaryDirectory(prefix="felles-run-") as scratch:
         config_path = Path(scratch) / "run.json"
         results_path = Path(scratch) / "results.jsonl"
         results_path.touch()
-        replace(config, results_path=str(results_path)).dump(config_path)
+        replace(config, results_path=str(results_path), workers=workers).dump(config_path)
         args = [
             str(check_module(component)),
             "-c",
@@ -170,20 +220,10 @@ def execute(
             "--felles-config",
             str(config_path),
         ]
+        # The plugin prints a line per check; pytest's own reporter would only add noise.
+        args += ["-p", "no:terminal", "-p", "no:warnings"]
         if workers:
-            args += [
-                "-p",
-                "xdist",
-                "-n",
-                str(workers),
-                "-q",
-                "--no-header",
-                "--tb=no",
-                "-p",
-                "no:warnings",
-            ]
-        else:
-            args += ["-p", "no:terminal"]
+            args += ["-p", "xdist", "-n", str(workers)]
         plugin.set_progress(progress)
         try:
             with _environment(
@@ -197,11 +237,18 @@ def execute(
                 code = pytest.main(args)
         finally:
             plugin.set_progress(None)
-        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        interrupted = code == pytest.ExitCode.INTERRUPTED
+        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not interrupted:
             raise FellesError(
                 f"the suite itself could not run (pytest exit code {int(code)}); rerun with --debug"
             )
-        return [json.loads(line) for line in results_path.read_text(encoding="utf-8").splitlines() if line]
+        results = []
+        for line in results_path.read_text(encoding="utf-8").splitlines():
+            try:
+                results.append(json.loads(line))
+            except ValueError:  # a line cut short by Ctrl-C
+                continue
+        return Execution(results, interrupted)
 
 
 @contextmanager
@@ -231,8 +278,14 @@ def build_report(
     started_at: datetime,
     declaration: Declaration,
     incomplete: bool = False,
+    stopped: str = "",
 ) -> RunReport:
-    """Fold check results into requirement and class results."""
+    """Fold check results into requirement and class results.
+
+    ``stopped`` says why the run ended early (Ctrl-C, deadline, target down):
+    requirements left without a check are then "not run", not suite errors,
+    and the report is marked incomplete.
+    """
     by_requirement: dict[str, list[CheckResult]] = {}
     for item in results:
         by_requirement.setdefault(item["requirementId"], []).append(_check(item))
@@ -247,6 +300,8 @@ def build_report(
                 status, reason = Status.SKIPPED, f"class {name} not under test in this run"
             elif config.requirements and spec.requirement_id not in config.requirements:
                 status, reason = Status.SKIPPED, "not selected in this run (--requirement)"
+            elif not checks and stopped:
+                status, reason = Status.SKIPPED, f"not run: {stopped}"
             elif not checks:
                 status, reason = Status.ERROR, "the suite has no check for this requirement"
             else:
@@ -268,19 +323,67 @@ def build_report(
     }
     if declaration.problem:
         environment["declarationProblem"] = declaration.problem
+    environment.update(_limits_note(config, results))
+    if stopped:
+        environment["stopped"] = stopped
     info = RunInfo(
         suite_version=felles.__version__,
         component=component.name,
         version=component.version,
-        target=config.base_url,
+        target=redact(config.base_url),
         started_at=_rfc3339(started_at),
         finished_at=_rfc3339(datetime.now(UTC)),
         seed=config.seed,
         examples=config.examples,
         environment=environment,
-        incomplete=incomplete,
+        incomplete=incomplete or bool(stopped),
     )
     return RunReport(info=info, classes=tuple(classes))
+
+
+def _limits_note(config: RunConfig, results: list[dict[str, Any]]) -> dict[str, str]:
+    """The run's limits, and how often the target said "not now" (429/503)."""
+    note = {
+        "timeoutSeconds": f"{config.timeout_s:g}",
+        "maxBodyBytes": str(config.max_body_bytes),
+    }
+    if config.rate:
+        note["rateLimit"] = f"{config.rate:g} requests/s"
+    if config.deadline_s:
+        note["deadlineSeconds"] = f"{config.deadline_s:g}"
+    retried: dict[str, int] = {}
+    waited = 0.0
+    for item in results:
+        for status, count in dict(item.get("retried") or {}).items():
+            retried[status] = retried.get(status, 0) + int(count)
+        waited += float(item.get("retryWaitSeconds") or 0.0)
+    if retried:
+        note["retriedResponses"] = ", ".join(f"{n} x {code}" for code, n in sorted(retried.items()))
+        note["retryWaitSeconds"] = f"{waited:.1f}"
+    return note
+
+
+def retried_summary(results: list[dict[str, Any]]) -> str:
+    """'3 x 429, 1 x 503 retried after waiting 4.0 s' or ''."""
+    note = _limits_note(RunConfig("", "", (), (), 0), results)
+    if "retriedResponses" not in note:
+        return ""
+    return f"{note['retriedResponses']} retried after waiting {note['retryWaitSeconds']} s in all"
+
+
+def stop_reason(config: RunConfig, results: list[dict[str, Any]], *, interrupted: bool) -> str:
+    """Why the run ended before every check ran ('' if it did not)."""
+    if interrupted:
+        return "the run was interrupted (Ctrl-C)"
+    stops = [item for item in results if item.get("stoppedBy")]
+    if not stops:
+        return ""
+    not_run = sum(1 for item in stops if str(item.get("message", "")).startswith("not run"))
+    what = f"{not_run} check{'s' if not_run != 1 else ''} not run"
+    if any(item["stoppedBy"] == "deadline" for item in stops):
+        shown = f" of {config.deadline_s:g} s" if config.deadline_s else ""
+        return f"the --deadline{shown} was reached; {what}"
+    return f"the target stopped answering; {what}"
 
 
 def _check(item: dict[str, Any]) -> CheckResult:
@@ -300,11 +403,15 @@ def _rfc3339(moment: datetime) -> str:
 
 
 def exit_code(report: RunReport, results: list[dict[str, Any]]) -> int:
-    """0 certified; 3 nothing failed but the target stopped answering; 1 otherwise."""
+    """0 certified; 1 a requirement failed (or was not shown to pass); 3 nothing failed but
+    the target stopped answering or the run hit its --deadline (it could not show anything)."""
     if report.certified:
         return 0
     failed = any(r.status is Status.FAILED for r in report.requirements)
-    if not failed and any(item.get("errorKind") == "unreachable" for item in results):
+    environmental = any(
+        item.get("errorKind") in ("unreachable", "deadline") or item.get("stoppedBy") for item in results
+    )
+    if not failed and environmental:
         return 3
     return 1
 

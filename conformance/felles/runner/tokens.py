@@ -2,7 +2,7 @@
 
 A role is who the suite pretends to be: ``default`` (all scopes, the
 kommune under test), ``other-tenant`` (another kommune), ``read-only``,
-``write-only`` and ``no-decide`` (scopes missing). A token is either read
+``write-only`` ``no-decide`` and ``unscreened`` (scopes missing). A token is either read
 from an environment variable or printed by a command, which is re-run when
 the target answers 401 so that short-lived tokens last a whole run.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from felles.errors import UsageError
 from felles.runner.secrets import register_secret
 
-ROLES = ("default", "other-tenant", "read-only", "write-only", "no-decide")
+ROLES = ("default", "other-tenant", "read-only", "write-only", "no-decide", "unscreened")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from felles.standard.registry import build_registry, default_registry
 from felles.standard.validation import (
     SchemaValidator,
     _discriminated_branch,  # the same branch choice as the field errors
+    _discriminators,
     escape_token,
     validator_for,
 )
@@ -251,7 +252,7 @@ def _walk(errors: list[ValidationError]) -> Iterator[ValidationError]:
         yield error
         context = list(error.context or [])
         if context:
-            yield from _walk(_discriminated_branch(context) or context)
+            yield from _walk(_discriminated_branch(context, _discriminators(error)) or context)
 
 
 def _to_pointer(path: list[object]) -> str:

@@ -94,7 +94,7 @@ def _field_errors(error: ValidationError) -> list[FieldError]:
         if extras:
             return [FieldError(to_pointer([*base, name]), "member is not allowed here") for name in extras]
     if keyword in ("oneOf", "anyOf") and error.context:
-        branch = _discriminated_branch(error.context)
+        branch = _discriminated_branch(error.context, _discriminators(error))
         if branch is not None:
             return [found for sub in branch for found in _field_errors(sub)]
         shared = _shared_errors(error.context)
@@ -119,12 +119,31 @@ def _unexpected_members(error: ValidationError) -> list[str]:
     return _quoted_names(error.message)
 
 
-def _discriminated_branch(context: list[ValidationError]) -> list[ValidationError] | None:
+def _discriminators(error: ValidationError) -> set[str] | None:
+    """Members that are a ``const`` in every branch (e.g. ``type``): those that say which
+    branch an instance is meant for. None when the branches cannot be inspected."""
+    branches = error.schema.get(str(error.validator)) if isinstance(error.schema, dict) else None
+    if not isinstance(branches, list):
+        return None
+    names: set[str] | None = None
+    for branch in branches:
+        if not isinstance(branch, dict) or "$ref" in branch:
+            return None
+        properties = branch.get("properties", {})
+        consts = {k for k, v in properties.items() if isinstance(v, dict) and "const" in v}
+        names = consts if names is None else names & consts
+    return names
+
+
+def _discriminated_branch(
+    context: list[ValidationError], discriminators: set[str] | None
+) -> list[ValidationError] | None:
     """Pick the oneOf/anyOf branch the instance was meant for.
 
-    A branch is ruled out when it fails on a ``const`` of a direct member (the
-    discriminator, e.g. ``type``) or on the instance's JSON type.
-    If exactly one branch remains, its errors are the real ones.
+    A branch is ruled out when it fails on a ``const`` of a discriminator
+    member (e.g. ``type``) or on the instance's JSON type. A ``const`` on any
+    other member (an archive version's ``mediaType``) is an ordinary error of
+    the intended branch. If exactly one branch remains, its errors are the real ones.
     """
     branches: dict[object, list[ValidationError]] = {}
     for sub in context:
@@ -133,7 +152,11 @@ def _discriminated_branch(context: list[ValidationError]) -> list[ValidationErro
         errors
         for errors in branches.values()
         if not any(
-            (sub.validator == "const" and len(sub.relative_path) == 1)
+            (
+                sub.validator == "const"
+                and len(sub.relative_path) == 1
+                and (discriminators is None or sub.relative_path[0] in discriminators)
+            )
             or (sub.validator == "type" and len(sub.relative_path) == 0)
             for sub in errors
         )

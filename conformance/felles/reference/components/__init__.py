@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from felles.reference.components.application import ApplicationComponent
 from felles.reference.components.base import AppContext, Clock, ComponentModule, utc_now
+from felles.reference.components.case_archive import CaseArchiveComponent
 
 __all__ = [
     "AppContext",
@@ -23,4 +24,4 @@ __all__ = [
 
 def default_components() -> list[ComponentModule]:
     """Every component version the reference implements, in mount order."""
-    return [ApplicationComponent()]
+    return [ApplicationComponent(), CaseArchiveComponent()]

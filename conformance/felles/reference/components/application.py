@@ -95,6 +95,11 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 MAX_FIELD_ERRORS = 100
 MAX_ERROR_DETAIL = 300
 
+_V1_COLUMNS = (
+    "seq, id, municipality, type, status, submission_json, history_json, created_at, updated_at, version"
+)
+
+#: Never edit a released migration: append the next number (a kommune's database file depends on it).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -114,6 +119,42 @@ MIGRATIONS: tuple[Migration, ...] = (
                 version INTEGER NOT NULL
             )
             """,
+            "CREATE INDEX applications_by_tenant ON applications (municipality, seq)",
+            "CREATE INDEX applications_by_tenant_status ON applications (municipality, status, seq)",
+            "CREATE INDEX applications_by_tenant_type ON applications (municipality, type, seq)",
+        ),
+    ),
+    # The database itself now refuses a row whose parts disagree (a status without its history
+    # entry, a version that does not count the history, JSON that does not parse), and sequence
+    # numbers are never reused. SQLite cannot add constraints in place: rebuild and copy.
+    Migration(
+        2,
+        "applications: consistency constraints, never-reused sequence numbers",
+        statements(
+            f"""
+            CREATE TABLE applications_v2 (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 64),
+                municipality TEXT NOT NULL CHECK (length(municipality) = 4),
+                type TEXT NOT NULL CHECK (type IN ({", ".join(f"'{t}'" for t in TYPES)})),
+                status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES)})),
+                submission_json TEXT NOT NULL
+                    CHECK (json_valid(submission_json) AND json_type(submission_json) = 'object'),
+                history_json TEXT NOT NULL
+                    CHECK (json_valid(history_json) AND json_type(history_json) = 'array'),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                version INTEGER NOT NULL CHECK (version >= 1),
+                CHECK (json_array_length(history_json) = version),
+                CHECK (json_extract(history_json, '$[#-1].status') = status),
+                CHECK (json_extract(history_json, '$[#-1].at') = updated_at),
+                CHECK (json_extract(history_json, '$[0].at') = created_at)
+            )
+            """,
+            f"INSERT INTO applications_v2 ({_V1_COLUMNS})"
+            f" SELECT {_V1_COLUMNS} FROM applications ORDER BY seq",
+            "DROP TABLE applications",
+            "ALTER TABLE applications_v2 RENAME TO applications",
             "CREATE INDEX applications_by_tenant ON applications (municipality, seq)",
             "CREATE INDEX applications_by_tenant_status ON applications (municipality, status, seq)",
             "CREATE INDEX applications_by_tenant_type ON applications (municipality, type, seq)",
@@ -191,6 +232,7 @@ class PageResult:
     items: list[dict[str, Any]]
     last_seq: int | None
     has_more: bool
+    last_id: str | None = None
 
 
 def format_timestamp(instant: datetime) -> str:
@@ -367,7 +409,16 @@ class ApplicationService:
             items=[self.to_resource(row) for row in page],
             last_seq=page[-1].seq if page else None,
             has_more=len(rows) > limit,
+            last_id=page[-1].id if page else None,
         )
+
+    def position_of(self, tenant: str, application_id: str) -> int | None:
+        """Where a page that ended with this application continues; None if not the tenant's."""
+        with self.database.connection() as connection:
+            found = connection.execute(
+                "SELECT seq FROM applications WHERE id = ? AND municipality = ?", (application_id, tenant)
+            ).fetchone()
+        return int(found[0]) if found is not None else None
 
     def transition(
         self,
@@ -411,28 +462,33 @@ def _filter_fingerprint(tenant: str, status: str | None, type_: str | None) -> s
     return hashlib.sha256(f"{tenant}\x00{status or ''}\x00{type_ or ''}".encode()).hexdigest()[:16]
 
 
-def encode_cursor(after_seq: int, fingerprint: str) -> str:
-    raw = json.dumps({"a": after_seq, "f": fingerprint}, separators=(",", ":")).encode()
+# Cursors name the last application of the page, not its sequence number: the sequence is
+# shared by all kommuner, and a cursor showing it would tell one kommune how busy the others are.
+def encode_cursor(last_id: str, fingerprint: str) -> str:
+    raw = json.dumps({"i": last_id, "f": fingerprint}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(cursor: str, fingerprint: str) -> int:
-    """The sequence number to continue after; 400 for anything not minted for this query."""
-    invalid = ProblemError(
+def invalid_cursor() -> ProblemError:
+    return ProblemError(
         ProblemType.BAD_REQUEST, "cursor is not valid for this query; take it from a next link"
     )
+
+
+def decode_cursor(cursor: str, fingerprint: str) -> str:
+    """The id of the application to continue after; 400 for anything not minted for this query."""
     if len(cursor) > MAX_CURSOR_LENGTH:
-        raise invalid
+        raise invalid_cursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         document = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
-        raise invalid from None
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
+        raise invalid_cursor() from None
     if not isinstance(document, dict) or document.get("f") != fingerprint:
-        raise invalid
-    after = document.get("a")
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        raise invalid
+        raise invalid_cursor()
+    after = document.get("i")
+    if not isinstance(after, str) or not after:
+        raise invalid_cursor()
     return after
 
 
@@ -443,7 +499,11 @@ def _parse_limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
     if not raw.isascii() or not raw.isdigit():
-        raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be an integer 1-{MAX_LIMIT}, got {raw!r}")
+        raise ProblemError(
+            ProblemType.BAD_REQUEST, f"limit must be an integer 1-{MAX_LIMIT}, got {_shorten(repr(raw), 40)}"
+        )
+    if len(raw) > 10:  # int() of thousands of digits is slow (and refused by Python), then out of range
+        raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be between 1 and {MAX_LIMIT}")
     value = int(raw)
     if not 1 <= value <= MAX_LIMIT:
         raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be between 1 and {MAX_LIMIT}, got {value}")
@@ -560,7 +620,15 @@ class ApplicationRoutes:
         limit = _parse_limit(single_query_value(request, "limit"))
         fingerprint = _filter_fingerprint(principal.municipality, status, type_)
         cursor = single_query_value(request, "cursor")
-        after = decode_cursor(cursor, fingerprint) if cursor is not None else 0
+        after = 0
+        if cursor is not None:
+            # Another kommune's id (or an unknown one) is the same 400 as garbage: nothing revealed.
+            position = await run_in_threadpool(
+                self.service.position_of, principal.municipality, decode_cursor(cursor, fingerprint)
+            )
+            if position is None:
+                raise invalid_cursor()
+            after = position
         page = await run_in_threadpool(
             self.service.list_page,
             principal.municipality,
@@ -570,13 +638,13 @@ class ApplicationRoutes:
             limit=limit,
         )
         next_link = None
-        if page.has_more and page.last_seq is not None:
+        if page.has_more and page.last_id is not None:
             query: dict[str, str | int] = {"limit": limit}
             if status is not None:
                 query["status"] = status
             if type_ is not None:
                 query["type"] = type_
-            query["cursor"] = encode_cursor(page.last_seq, fingerprint)
+            query["cursor"] = encode_cursor(page.last_id, fingerprint)
             next_link = f"{request.url.path}?{urlencode(query)}"
         return json_response({"items": page.items, "next": next_link})
 

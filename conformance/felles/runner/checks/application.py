@@ -21,14 +21,21 @@ from felles.runner.assertions import (
     expect_status,
     header,
 )
+from felles.runner.checks.shared import (
+    FORGED_JWT,
+    expect_declaration,
+    json_diff,
+    parse_instant,
+    problem_detail,
+    value_at,
+    walk_pages,
+)
 from felles.runner.client import ApiClient, Response
 from felles.runner.config import RunConfig
 from felles.runner.failures import ConformanceFailure, expect
 from felles.runner.generators import Generators
 from felles.runner.plugin import ExamplesDecorator as Examples
 from felles.standard import Component
-from felles.standard.registry import schema_uri
-from felles.standard.validation import validator_for
 from felles.strategies.near_miss import NearMiss
 
 requirement = pytest.mark.requirement
@@ -94,27 +101,7 @@ def walk(api: ApiClient, gen: Generators, application_id: str, steps: tuple[str,
 
 def all_ids(api: ApiClient, gen: Generators, params: dict[str, str | int]) -> list[str]:
     """Follow next links from the first page; every id in the order served."""
-    ids: list[str] = []
-    response = api.get(COLLECTION, params=params)
-    limit = int(params.get("limit", 20))
-    seen_urls: set[str] = set()
-    for _ in range(MAX_PAGES):
-        expect_status(response, 200)
-        page = expect_json_body(response, gen.validator("ApplicationPage"))
-        items = page["items"]
-        expect(
-            len(items) <= limit,
-            f"page {response.url} has {len(items)} items, more than limit={limit}",
-        )
-        ids.extend(str(item["id"]) for item in items)
-        link = page["next"]
-        if link is None:
-            return ids
-        url = api.resolve(link, response.url)
-        expect(url not in seen_urls, f"pagination loops: next link {url} was already served")
-        seen_urls.add(url)
-        response = api.get(url)
-    raise ConformanceFailure(f"pagination did not end within {MAX_PAGES} pages")
+    return [str(item["id"]) for item in walk_pages(api, COLLECTION, gen.validator("ApplicationPage"), params)]
 
 
 # ------------------------------------------------------------------ core
@@ -122,22 +109,7 @@ def all_ids(api: ApiClient, gen: Generators, params: dict[str, str | int]) -> li
 
 @requirement("/req/application/core/conformance")
 def check_conformance_declaration(anonymous: ApiClient, component: Component, run_config: RunConfig) -> None:
-    response = anonymous.get("/conformance")
-    expect_status(response, 200)
-    body = expect_json_body(response, validator_for(schema_uri("common", "1.0", "Conformance")))
-    declared = [
-        entry
-        for entry in body["components"]
-        if (entry["name"], entry["version"]) == (component.name, component.version)
-    ]
-    expect(bool(declared), f"/conformance does not list {component.key}")
-    classes = {cls for entry in declared for cls in entry["classes"]}
-    expect("core" in classes, f"/conformance lists {component.key} without class core")
-    missing = sorted(set(run_config.claimed_classes) - classes)
-    expect(
-        not missing,
-        f"classes claimed for this run but not declared at /conformance: {', '.join(missing)}",
-    )
+    expect_declaration(anonymous, component, run_config)
 
 
 @requirement("/req/application/core/create")
@@ -189,7 +161,7 @@ def check_read_back_unchanged(api: ApiClient, gen: Generators, examples: Example
         expect(
             stored["submission"] == payload,
             f"GET {item_path(created['id'])} returned a submission that differs from the one sent: "
-            + _json_diff(payload, stored["submission"]),
+            + json_diff(payload, stored["submission"]),
         )
 
     attempt()
@@ -230,19 +202,12 @@ def check_rejects_invalid_identifiers(api: ApiClient, gen: Generators, examples:
             expect(
                 response.status_code in (400, 422),
                 f"a submission whose {miss.pointer} has an invalid identifier "
-                f"({_value_at(miss.instance, miss.pointer)!r}) was answered {response.status_code}, "
+                f"({value_at(miss.instance, miss.pointer)!r}) was answered {response.status_code}, "
                 "not rejected with 400 or 422",
             )
             expect_problem(response, 400, 422)
 
     attempt()
-
-
-def _value_at(instance: Any, pointer: str) -> Any:
-    for token in pointer.split("/")[1:]:
-        key = token.replace("~1", "/").replace("~0", "~")
-        instance = instance[int(key)] if isinstance(instance, list) else instance[key]
-    return instance
 
 
 @requirement("/req/application/core/error-pointer")
@@ -364,16 +329,7 @@ def check_filters(api: ApiClient, gen: Generators, examples: Examples) -> None:
 
 
 def _all_items(api: ApiClient, gen: Generators, params: dict[str, str | int]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    response = api.get(COLLECTION, params=params)
-    for _ in range(MAX_PAGES):
-        expect_status(response, 200)
-        page = expect_json_body(response, gen.validator("ApplicationPage"))
-        items.extend(page["items"])
-        if page["next"] is None:
-            return items
-        response = api.get(api.resolve(page["next"], response.url))
-    raise ConformanceFailure(f"pagination did not end within {MAX_PAGES} pages")
+    return walk_pages(api, COLLECTION, gen.validator("ApplicationPage"), params)
 
 
 @requirement("/req/application/core/idempotency")
@@ -431,7 +387,7 @@ def check_timestamps_are_true(api: ApiClient, gen: Generators, examples: Example
         sent = datetime.now(UTC)
         _, body = create_ok(api, gen, payload)
         for name in ("createdAt", "updatedAt"):
-            stamp = _parse_instant(body[name], name)
+            stamp = parse_instant(body[name], name)
             skew = abs((stamp - sent).total_seconds())
             expect(
                 skew <= 300,
@@ -440,15 +396,6 @@ def check_timestamps_are_true(api: ApiClient, gen: Generators, examples: Example
             )
 
     attempt()
-
-
-def _parse_instant(value: str, name: str) -> datetime:
-    try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ConformanceFailure(f"{name} {value!r} is not an RFC 3339 date-time") from None
-    expect(stamp.tzinfo is not None, f"{name} {value!r} has no UTC offset")
-    return stamp
 
 
 @requirement("/req/application/core/etag-on-create")
@@ -484,7 +431,7 @@ def check_allowed_transitions(api: ApiClient, gen: Generators, examples: Example
                 expect(
                     response.status_code == 200,
                     f"allowed transition {start} → {to} was answered {response.status_code}"
-                    + _detail(response),
+                    + problem_detail(response),
                 )
                 body = expect_json_body(response, gen.validator("Application"))
                 expect(
@@ -539,7 +486,7 @@ def check_history_records_transitions(api: ApiClient, gen: Generators, examples:
             _, stored = fetch(api, gen, application_id)
             statuses = [entry["status"] for entry in stored["history"]]
             expect(statuses == expected, f"history after {' → '.join(expected)} is {statuses}")
-            instants = [_parse_instant(entry["at"], "history[].at") for entry in stored["history"]]
+            instants = [parse_instant(entry["at"], "history[].at") for entry in stored["history"]]
             expect(
                 instants == sorted(instants),
                 f"history timestamps go backwards: {[e['at'] for e in stored['history']]}",
@@ -617,7 +564,7 @@ def check_authentication_required(
             ),
             (
                 "read with a forged token",
-                lambda: api.get(item_path(application_id), raw_token=_forged_jwt()),
+                lambda: api.get(item_path(application_id), raw_token=FORGED_JWT),
             ),
         ]
         for what, send in attempts:
@@ -633,15 +580,6 @@ def check_authentication_required(
         expect(stored["status"] == "submitted", "an unauthenticated transition changed the application")
 
     attempt()
-
-
-def _forged_jwt() -> str:
-    """A well-formed JWT with a signature no issuer made."""
-    return (
-        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
-        "eyJzY29wZSI6ImFwcGxpY2F0aW9uOnJlYWQgYXBwbGljYXRpb246d3JpdGUiLCJrb21tdW5lbnVtbWVyIjoiMDMwMSJ9."
-        "c2lnbmF0dXJlLW1hZGUtdXAtYnktZmVsbGVz"
-    )
 
 
 @requirement("/req/application/security/read-scope")
@@ -779,35 +717,3 @@ def check_tenant_assignment(
         )
 
     attempt()
-
-
-# ------------------------------------------------------------------ formatting
-
-
-def _detail(response: Response) -> str:
-    if response.media_type.endswith("json") and not response.truncated:
-        try:
-            body = response.json()
-        except ConformanceFailure:
-            return ""
-        if isinstance(body, dict) and "detail" in body:
-            return f" ({str(body['detail'])[:200]})"
-    return ""
-
-
-def _json_diff(sent: Any, got: Any, path: str = "") -> str:
-    """The first difference between two JSON values, as pointer: sent vs got."""
-    if isinstance(sent, dict) and isinstance(got, dict):
-        for key in sorted(set(sent) | set(got)):
-            where = f"{path}/{key}"
-            if key not in got:
-                return f"{where} was dropped"
-            if key not in sent:
-                return f"{where} was added ({got[key]!r})"
-            if sent[key] != got[key]:
-                return _json_diff(sent[key], got[key], where)
-    if isinstance(sent, list) and isinstance(got, list) and len(sent) == len(got):
-        for index, (a, b) in enumerate(zip(sent, got, strict=True)):
-            if a != b:
-                return _json_diff(a, b, f"{path}/{index}")
-    return f"{path or '/'}: sent {sent!r}, got {got!r}"

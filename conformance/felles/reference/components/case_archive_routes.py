@@ -1,0 +1,498 @@
+"""HTTP binding of case-archive@1.0: auth, parsing, validation, problems, headers.
+
+Every handler checks the scope first (before reading the body, so a caller
+without it learns nothing more), then validates the body against the
+standard's own schema (422 with JSON Pointers), then calls the service in a
+worker thread and maps its domain errors to problems. Another kommune's
+objects are ``404``, never ``403``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+from referencing import Resource
+from referencing.jsonschema import DRAFT202012
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from felles.reference.components.application import (
+    DEFAULT_LIMIT,
+    MAX_CURSOR_LENGTH,
+    MAX_ERROR_DETAIL,
+    MAX_FIELD_ERRORS,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    MAX_LIMIT,
+)
+from felles.reference.components.base import AppContext
+from felles.reference.components.case_archive_model import (
+    NAME,
+    SCOPE_READ,
+    SCOPE_WRITE,
+    STATUSES,
+    VERSION,
+    Caller,
+    CaseArchiveError,
+    CaseClosedError,
+    Created,
+    IdempotencyKeyReusedError,
+    InvalidCursorError,
+    NotFoundError,
+    PreconditionFailedError,
+    TransitionNotAllowedError,
+    VersionImmutableError,
+)
+from felles.reference.components.case_archive_service import CaseArchiveService
+from felles.reference.http import (
+    IfMatch,
+    allowed_values_text,
+    json_response,
+    read_json,
+    single_query_value,
+)
+from felles.reference.problems import FieldProblem, ProblemError, ProblemType
+from felles.standard import default_registry, schema_uri
+from felles.standard.validation import FieldError, SchemaValidator, validator_for
+
+CASE_FILE_INPUT = schema_uri(NAME, VERSION, "CaseFileInput")
+TRANSITION = schema_uri(NAME, VERSION, "CaseFileTransition")
+REGISTRY_ENTRY_INPUT = schema_uri(NAME, VERSION, "RegistryEntryInput")
+DOCUMENT_INPUT = schema_uri(NAME, VERSION, "DocumentInput")
+DOCUMENT_VERSION_INPUT = schema_uri(NAME, VERSION, "DocumentVersionInput")
+DOCUMENT_VERSION_PATCH = schema_uri(NAME, VERSION, "DocumentVersionPatch")
+CASE_EXPORT = schema_uri(NAME, VERSION, "CaseExport")
+
+MERGE_PATCH_MEDIA_TYPE = "application/merge-patch+json"
+
+#: ``variant`` -> the DocumentVersionInput branch (``$defs``) it selects.
+VERSION_BRANCHES: Mapping[str, str] = {"production": "ProductionVersion", "archive": "ArchiveVersion"}
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@cache
+def _branch_validator(branch: str) -> SchemaValidator:
+    """A validator for one ``oneOf`` branch of DocumentVersionInput, through a local wrapper schema."""
+    uri = f"https://felles.example/reference/{NAME}/{VERSION}/{branch}.schema.json"
+    wrapper = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": uri,
+        "$ref": f"{DOCUMENT_VERSION_INPUT}#/$defs/{branch}",
+    }
+    registry = default_registry().with_resource(
+        uri, Resource.from_contents(wrapper, default_specification=DRAFT202012)
+    )
+    return SchemaValidator(uri, registry)
+
+
+def _version_locations(schema: str, body: Any) -> Iterator[tuple[str, Any]]:
+    """Where DocumentVersionInput objects sit in a body of ``schema``, as (pointer, value)."""
+    if schema == DOCUMENT_VERSION_INPUT:
+        yield "", body
+    elif schema == DOCUMENT_INPUT and isinstance(body, dict):
+        yield "/version", body.get("version")
+    elif schema == CASE_EXPORT and isinstance(body, dict):
+        for i, item in _indexed(body.get("registryEntries")):
+            for j, document in _indexed(item.get("documents") if isinstance(item, dict) else None):
+                versions = document.get("versions") if isinstance(document, dict) else None
+                for k, version in _indexed(versions):
+                    yield f"/registryEntries/{i}/documents/{j}/versions/{k}", version
+
+
+def _indexed(value: Any) -> Iterator[tuple[int, Any]]:
+    return enumerate(value) if isinstance(value, list) else iter(())
+
+
+def body_errors(schema: str, body: Any) -> list[FieldError]:
+    """Schema errors of ``body``, with version errors pointing at the member that is wrong.
+
+    The generic validator cannot tell which ``oneOf`` branch an archive version with a
+    wrong ``mediaType`` was meant for (both branches fail on a ``const``) and points at the
+    whole version; ``variant`` is the discriminator, so validate against its branch instead.
+    """
+    errors = validator_for(schema).errors(body)
+    if not errors:
+        return errors
+    for location, version in _version_locations(schema, body):
+        variant = version.get("variant") if isinstance(version, dict) else None
+        branch = VERSION_BRANCHES.get(variant) if isinstance(variant, str) else None
+        if branch is None or not any(e.pointer == location for e in errors):
+            continue
+        refined = [
+            FieldError(location + e.pointer, e.detail) for e in _branch_validator(branch).errors(version)
+        ]
+        if refined:
+            errors = [e for e in errors if e.pointer != location] + refined
+    return sorted(set(errors))
+
+
+def _shorten(text: str, limit: int = MAX_ERROR_DETAIL) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def validate(schema: str, body: Any) -> None:
+    """422 with one pointer per invalid member; details shortened and the list capped."""
+    errors = body_errors(schema, body)
+    if not errors:
+        return
+    shown = [FieldProblem(e.pointer, _shorten(e.detail)) for e in errors[:MAX_FIELD_ERRORS]]
+    count = len(errors)
+    detail = f"{count} invalid member{'s' if count != 1 else ''}; see errors"
+    if count > MAX_FIELD_ERRORS:
+        detail += f" (first {MAX_FIELD_ERRORS} shown)"
+    raise ProblemError(ProblemType.VALIDATION, detail, errors=shown)
+
+
+# --------------------------------------------------------------------------- small parsers
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be an integer 1-{MAX_LIMIT}, got {raw!r}")
+    return int(raw)
+
+
+def parse_idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise ProblemError(
+            ProblemType.BAD_REQUEST, f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} characters"
+        )
+    return key
+
+
+def _fingerprint(*parts: str) -> str:
+    """Binds a cursor to the query it was minted for (tenant, filter, parent)."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def encode_cursor(after: str | int, fingerprint: str) -> str:
+    """An opaque cursor: the key of the page's last item and the query's fingerprint."""
+    raw = json.dumps({"k": after, "f": fingerprint}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def invalid_cursor() -> ProblemError:
+    return ProblemError(
+        ProblemType.BAD_REQUEST, "cursor is not valid for this query; take it from a next link"
+    )
+
+
+def decode_cursor(cursor: str, fingerprint: str, kind: type[T]) -> T:
+    """The key to continue after (a case file id or an entry number); 400 for anything not
+    minted for this query."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid_cursor()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        document = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
+        raise invalid_cursor() from None
+    if not isinstance(document, dict) or document.get("f") != fingerprint:
+        raise invalid_cursor()
+    after = document.get("k")
+    if type(after) is not kind or (isinstance(after, int) and after < 0) or after == "":
+        raise invalid_cursor()
+    return after
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 64 else value[:64] + "..."
+
+
+def problem_for(exc: CaseArchiveError, service: CaseArchiveService) -> ProblemError:
+    """The one mapping from domain refusals to problems."""
+    if isinstance(exc, NotFoundError):
+        return ProblemError(ProblemType.NOT_FOUND, f"no {exc.kind} {_shown(exc.object_id)!r}")
+    if isinstance(exc, PreconditionFailedError):
+        return ProblemError(
+            ProblemType.PRECONDITION_FAILED,
+            "If-Match does not match the current ETag; GET the resource again and retry",
+        )
+    if isinstance(exc, TransitionNotAllowedError):
+        allowed = service.transitions.get(exc.current, frozenset())
+        options = allowed_values_text(allowed) if allowed else "nothing"
+        return ProblemError(
+            ProblemType.CONFLICT,
+            f"the case file is {exc.current!r}; it can move to {options}, not {exc.to!r}",
+        )
+    if isinstance(exc, CaseClosedError):
+        return ProblemError(
+            ProblemType.CONFLICT,
+            f"case file {exc.case_number} is closed; reopen it before adding or changing content",
+        )
+    if isinstance(exc, VersionImmutableError):
+        return ProblemError(
+            ProblemType.CONFLICT,
+            f"archived document versions are immutable (version {exc.number} is an archive version); "
+            "add a new version instead",
+        )
+    if isinstance(exc, InvalidCursorError):
+        return invalid_cursor()
+    if isinstance(exc, IdempotencyKeyReusedError):
+        return ProblemError(
+            ProblemType.IDEMPOTENCY_KEY_REUSE,
+            "this Idempotency-Key was already used with a different request body",
+        )
+    raise exc  # pragma: no cover - every domain error is mapped above
+
+
+# --------------------------------------------------------------------------- routes
+
+
+class CaseArchiveRoutes:
+    """HTTP binding of one :class:`CaseArchiveService`."""
+
+    def __init__(self, service: CaseArchiveService, context: AppContext) -> None:
+        self.service = service
+        self.context = context
+        self.auth = context.authenticator
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/case-files", self.case_files, methods=["GET", "POST"], name="case-files"),
+            Route("/case-files/import", self.import_case, methods=["POST"], name="case-import"),
+            Route("/case-files/{id}", self.get_case, methods=["GET"], name="case-file"),
+            Route("/case-files/{id}/transitions", self.transition, methods=["POST"], name="case-transitions"),
+            Route(
+                "/case-files/{id}/registry-entries",
+                self.case_entries,
+                methods=["GET", "POST"],
+                name="case-registry-entries",
+            ),
+            Route("/case-files/{id}/audit", self.audit, methods=["GET"], name="case-audit"),
+            Route("/case-files/{id}/export", self.export, methods=["GET"], name="case-export"),
+            Route("/registry-entries/{id}", self.get_entry, methods=["GET"], name="registry-entry"),
+            Route(
+                "/registry-entries/{id}/documents",
+                self.create_document,
+                methods=["POST"],
+                name="entry-documents",
+            ),
+            Route("/documents/{id}", self.get_document, methods=["GET"], name="document"),
+            Route("/documents/{id}/versions", self.add_version, methods=["POST"], name="document-versions"),
+            Route(
+                "/documents/{id}/versions/{number}",
+                self.patch_version,
+                methods=["PATCH"],
+                name="document-version",
+            ),
+        ]
+
+    # ---- plumbing
+
+    def _caller(self, request: Request, scope: str) -> Caller:
+        return self.service.caller(self.auth.require(request, scope))
+
+    async def _json_body(self, request: Request) -> Any:
+        settings = self.context.settings
+        return await read_json(request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+
+    async def _valid_body(self, request: Request, schema: str) -> Any:
+        body = await self._json_body(request)
+        await run_in_threadpool(validate, schema, body)
+        return body
+
+    async def _call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a service operation off the event loop; domain refusals become problems."""
+        try:
+            return await run_in_threadpool(operation, *args, **kwargs)
+        except CaseArchiveError as exc:
+            raise problem_for(exc, self.service) from None
+
+    @staticmethod
+    def _url(request: Request, *segments: str) -> str:
+        path = "/".join(quote(segment, safe="") for segment in segments)
+        return f"{request.scope.get('root_path', '')}/{path}"
+
+    # ---- case files
+
+    async def case_files(self, request: Request) -> Response:
+        """One route per path, so a 405 names every allowed method in ``Allow``."""
+        if request.method == "POST":
+            return await self.create_case(request)
+        return await self.list_cases(request)
+
+    async def create_case(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_WRITE)
+        key = parse_idempotency_key(request)
+        body = await self._valid_body(request, CASE_FILE_INPUT)
+        created = await self._call(self.service.create_case, caller, body, idempotency_key=key)
+        return self._created_case(request, created)
+
+    def _created_case(self, request: Request, created: Created) -> Response:
+        representation = created.representation
+        headers = {
+            "Location": self._url(request, "case-files", representation.resource_id),
+            "ETag": representation.etag,
+        }
+        return json_response(representation.body, 201, headers)
+
+    async def list_cases(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_READ)
+        status = single_query_value(request, "status")
+        if status is not None and status not in STATUSES:
+            raise ProblemError(
+                ProblemType.BAD_REQUEST,
+                f"status must be one of {allowed_values_text(STATUSES)}, got {status!r}",
+            )
+        limit = parse_limit(single_query_value(request, "limit"))
+        fingerprint = _fingerprint("case-files", caller.tenant, status or "")
+        cursor = single_query_value(request, "cursor")
+        after = decode_cursor(cursor, fingerprint, str) if cursor is not None else None
+        page = await self._call(self.service.list_cases, caller, status=status, after_id=after, limit=limit)
+        query: dict[str, str | int] = {"limit": limit}
+        if status is not None:
+            query["status"] = status
+        return self._page(request, page.items, page.has_more, page.last_key, query, fingerprint)
+
+    @staticmethod
+    def _page(
+        request: Request,
+        items: list[dict[str, Any]],
+        has_more: bool,
+        last_key: str | int | None,
+        query: dict[str, str | int],
+        fingerprint: str,
+    ) -> Response:
+        next_link = None
+        if has_more and last_key is not None:
+            query["cursor"] = encode_cursor(last_key, fingerprint)
+            next_link = f"{request.url.path}?{urlencode(query)}"
+        return json_response({"items": items, "next": next_link})
+
+    async def get_case(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_READ)
+        representation = await self._call(self.service.get_case, caller, request.path_params["id"])
+        return json_response(representation.body, 200, {"ETag": representation.etag})
+
+    async def transition(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_WRITE)
+        if_match = IfMatch.parse(request.headers.get("if-match"))
+        body = await self._valid_body(request, TRANSITION)
+        representation = await self._call(
+            self.service.transition,
+            caller,
+            request.path_params["id"],
+            body["to"],
+            note=body.get("note"),
+            if_match=if_match,
+        )
+        return json_response(representation.body, 200, {"ETag": representation.etag})
+
+    async def audit(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_READ)
+        events = await self._call(self.service.audit_trail, caller, request.path_params["id"])
+        return json_response({"items": events})
+
+    async def export(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_READ)
+        return json_response(await self._call(self.service.export_case, caller, request.path_params["id"]))
+
+    async def import_case(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_WRITE)
+        key = parse_idempotency_key(request)
+        body = await self._valid_body(request, CASE_EXPORT)
+        created = await self._call(self.service.import_case, caller, body, idempotency_key=key)
+        return self._created_case(request, created)
+
+    # ---- registry entries
+
+    async def case_entries(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self.create_entry(request)
+        return await self.list_entries(request)
+
+    async def create_entry(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_WRITE)
+        body = await self._valid_body(request, REGISTRY_ENTRY_INPUT)
+        view = await self._call(self.service.create_entry, caller, request.path_params["id"], body)
+        return json_response(
+            view.body, 201, {"Location": self._url(request, "registry-entries", view.entry_id)}
+        )
+
+    async def list_entries(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_READ)
+        case_id: str = request.path_params["id"]
+        limit = parse_limit(single_query_value(request, "limit"))
+        fingerprint = _fingerprint("registry-entries", caller.tenant, case_id)
+        cursor = single_query_value(request, "cursor")
+        after = decode_cursor(cursor, fingerprint, int) if cursor is not None else 0
+        page = await self._call(self.service.list_entries, caller, case_id, after_number=after, limit=limit)
+        return self._page(request, page.items, page.has_more, page.last_key, {"limit": limit}, fingerprint)
+
+    async def get_entry(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_READ)
+        view = await self._call(self.service.get_entry, caller, request.path_params["id"])
+        return json_response(view.body)
+
+    # ---- documents
+
+    async def create_document(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_WRITE)
+        body = await self._valid_body(request, DOCUMENT_INPUT)
+        representation = await self._call(
+            self.service.create_document, caller, request.path_params["id"], body
+        )
+        headers = {
+            "Location": self._url(request, "documents", representation.resource_id),
+            "ETag": representation.etag,
+        }
+        return json_response(representation.body, 201, headers)
+
+    async def get_document(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_READ)
+        representation = await self._call(self.service.get_document, caller, request.path_params["id"])
+        return json_response(representation.body, 200, {"ETag": representation.etag})
+
+    async def add_version(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_WRITE)
+        body = await self._valid_body(request, DOCUMENT_VERSION_INPUT)
+        document_id: str = request.path_params["id"]
+        representation = await self._call(self.service.add_version, caller, document_id, body)
+        # The new version has no URL of its own to GET; Location names its document.
+        headers = {"Location": self._url(request, "documents", document_id), "ETag": representation.etag}
+        return json_response(representation.body, 201, headers)
+
+    async def patch_version(self, request: Request) -> Response:
+        caller = self._caller(request, SCOPE_WRITE)
+        _require_merge_patch(request)
+        if_match = IfMatch.parse(request.headers.get("if-match"))
+        body = await self._valid_body(request, DOCUMENT_VERSION_PATCH)
+        document_id: str = request.path_params["id"]
+        raw_number: str = request.path_params["number"]
+        if not raw_number.isascii() or not raw_number.isdigit() or len(raw_number) > 9:
+            raise ProblemError(
+                ProblemType.NOT_FOUND, f"no document version {_shown(document_id)!r}/{_shown(raw_number)!r}"
+            )
+        representation = await self._call(
+            self.service.patch_version, caller, document_id, int(raw_number), body, if_match=if_match
+        )
+        return json_response(representation.body, 200, {"ETag": representation.etag})
+
+
+def _require_merge_patch(request: Request) -> None:
+    """PATCH bodies are JSON merge patches (RFC 7396); plain ``application/json`` is 415."""
+    content_type = request.headers.get("content-type") or ""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != MERGE_PATCH_MEDIA_TYPE:
+        shown = f"{content_type!r}" if content_type else "no Content-Type"
+        raise ProblemError(
+            ProblemType.UNSUPPORTED_MEDIA_TYPE,
+            f"{shown} given; send {MERGE_PATCH_MEDIA_TYPE} (RFC 7396)",
+            headers={"Accept-Patch": MERGE_PATCH_MEDIA_TYPE},
+        )
