@@ -1,4 +1,4 @@
-"""What a reference database must look like whenever it is opened, however its writer died.
+"""Crash campaigns (start, load, ``kill -9``, check, again) and what the database must look like after.
 
 :func:`check_database` reads the file directly (not through the API) and
 lists every violation: SQLite's own ``integrity_check``, and for every row
@@ -6,17 +6,32 @@ that its parts agree — the JSON parses, the status is the last history
 entry, the version counts the history, the history follows the lifecycle,
 the timestamps match it, and every idempotency record points at an
 application of the same kommune whose first answer it holds.
+
+:class:`Campaign` drives ``felles serve`` (or a broken variant) through the
+kills; ``test_reference_crash.py`` and ``benchmarks/bench_reference_crash.py``
+run it.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import random
+import secrets
+import shutil
 import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.reference import loadgen, serve_process
+
 from felles.reference.components.application import ALLOWED_TRANSITIONS, INITIAL_STATUS
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "reference-v1.db"
+CONFIG = loadgen.LoadConfig(clients=12, hot_per_tenant=2, tenants=("0301", "4601"), seed=3)
 
 
 def _json(text: Any, what: str, problems: list[str]) -> Any:
@@ -89,3 +104,65 @@ def check_database(path: Path | str) -> list[str]:
         return problems
     finally:
         connection.close()
+
+
+@dataclass
+class Campaign:
+    """Start, load, kill, check — ``kills`` times — on one database file."""
+
+    directory: Path
+    command: Sequence[str]
+    rng: random.Random
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    ledger: loadgen.Ledger = field(default_factory=loadgen.Ledger)
+    hot: loadgen.HotSet = field(default_factory=loadgen.HotSet)
+    kills: int = 0
+    startup_kills: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def on_fixture(cls, directory: Path, command: Sequence[str], seed: int) -> Campaign:
+        """A campaign on a copy of the committed version-1 database (the first start migrates it)."""
+        shutil.copyfile(FIXTURE, directory / "crash.sqlite3")
+        return cls(directory, command, random.Random(seed))
+
+    @property
+    def db(self) -> Path:
+        return self.directory / "crash.sqlite3"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"FELLES_REFERENCE_JWT_SECRET": self.secret, "FELLES_REFERENCE_DATABASE": str(self.db)}
+
+    def start(self, *, wait: bool = True) -> serve_process.ServeProcess:
+        return serve_process.start(self.command, self.env, self.directory / "serve.log", wait=wait)
+
+    def kill_during_startup(self) -> None:
+        running = self.start(wait=False)
+        time.sleep(self.rng.uniform(0.0, 1.0))
+        running.kill()
+        self.startup_kills += 1
+        self.problems += [f"after start-up kill {self.startup_kills}: {p}" for p in check_database(self.db)]
+
+    def kill_under_load(self) -> None:
+        running = self.start()
+        run = loadgen.LoadRun(running.root, self.secret, CONFIG, ledger=self.ledger, hot=self.hot)
+        run.start(seed_hot=self.kills == 0)
+        time.sleep(self.rng.uniform(0.1, 0.5))
+        running.kill()  # mid-request for most clients
+        run.stop()
+        self.kills += 1
+        self.problems += [f"after kill {self.kills}: {p}" for p in check_database(self.db)]
+
+    def final_check(self) -> list[str]:
+        """Restart once more, retry what got no answer, and check every acknowledged write."""
+        running = self.start()
+        try:
+            run = loadgen.LoadRun(running.root, self.secret, CONFIG, ledger=self.ledger, hot=self.hot)
+            problems = loadgen.verify(run, crashed=True, retry_unknown=True)
+            run.stop()
+        finally:
+            running.stop()
+        if "Traceback" in (log := running.log_text()):
+            problems.append(f"the server logged a traceback:\n{log[-2000:]}")
+        return self.problems + problems + [f"at the end: {p}" for p in check_database(self.db)]

@@ -69,7 +69,7 @@ def test_components_plug_in_side_by_side(
     root = str(api.base_url).rstrip("/").removesuffix("/application/1.0")
     declared = httpx.get(root + "/conformance").json()["components"]
     assert [(c["name"], c["version"]) for c in declared] == [
-        ("application", "1.0"),
+        *((c.name, c.version) for c in default_components()),
         ("echo", "0.1"),
     ]
     assert httpx.get(root + "/echo/0.1/conformance").json()["components"] == [

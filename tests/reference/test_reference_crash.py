@@ -14,87 +14,24 @@ Broken variants (``crash_variants.py``) show the checks see what they are for.
 from __future__ import annotations
 
 import os
-import random
-import secrets
-import shutil
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from tests.reference import loadgen, serve_process
-from tests.reference.crashcheck import check_database
+from tests.reference import serve_process
+from tests.reference.crashcheck import Campaign
 
 pytestmark = pytest.mark.slow
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "reference-v1.sqlite3"
 #: Kills under load (the issue asks for at least 20); raise it for a longer soak.
 KILLS = int(os.environ.get("FELLES_CRASH_KILLS", "20"))
 STARTUP_KILLS = 2
-CONFIG = loadgen.LoadConfig(clients=12, hot_per_tenant=2, tenants=("0301", "4601"), seed=3)
-
-
-@dataclass
-class Campaign:
-    """Start, load, kill, check — ``kills`` times — on one database file."""
-
-    directory: Path
-    command: Sequence[str]
-    rng: random.Random
-    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    ledger: loadgen.Ledger = field(default_factory=loadgen.Ledger)
-    hot: loadgen.HotSet = field(default_factory=loadgen.HotSet)
-    kills: int = 0
-    startup_kills: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def db(self) -> Path:
-        return self.directory / "crash.sqlite3"
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {"FELLES_REFERENCE_JWT_SECRET": self.secret, "FELLES_REFERENCE_DATABASE": str(self.db)}
-
-    def start(self, *, wait: bool = True) -> serve_process.ServeProcess:
-        return serve_process.start(self.command, self.env, self.directory / "serve.log", wait=wait)
-
-    def kill_during_startup(self) -> None:
-        running = self.start(wait=False)
-        time.sleep(self.rng.uniform(0.0, 1.0))
-        running.kill()
-        self.startup_kills += 1
-        self.problems += [f"after start-up kill {self.startup_kills}: {p}" for p in check_database(self.db)]
-
-    def kill_under_load(self) -> None:
-        running = self.start()
-        run = loadgen.LoadRun(running.root, self.secret, CONFIG, ledger=self.ledger, hot=self.hot)
-        run.start(seed_hot=self.kills == 0)
-        time.sleep(self.rng.uniform(0.1, 0.5))
-        running.kill()  # mid-request for most clients
-        run.stop()
-        self.kills += 1
-        self.problems += [f"after kill {self.kills}: {p}" for p in check_database(self.db)]
-
-    def final_check(self) -> list[str]:
-        """Restart once more, retry what got no answer, and check every acknowledged write."""
-        running = self.start()
-        try:
-            run = loadgen.LoadRun(running.root, self.secret, CONFIG, ledger=self.ledger, hot=self.hot)
-            problems = loadgen.verify(run, crashed=True, retry_unknown=True)
-            run.stop()
-        finally:
-            running.stop()
-        if "Traceback" in (log := running.log_text()):
-            problems.append(f"the server logged a traceback:\n{log[-2000:]}")
-        return self.problems + problems + [f"at the end: {p}" for p in check_database(self.db)]
 
 
 def _campaign(tmp_path: Path, command: Sequence[str], seed: int) -> Campaign:
-    shutil.copyfile(FIXTURE, tmp_path / "crash.sqlite3")
-    return Campaign(tmp_path, command, random.Random(seed))
+    return Campaign.on_fixture(tmp_path, command, seed)
 
 
 def test_kill_9_under_write_load_loses_nothing_acknowledged(tmp_path: Path) -> None:

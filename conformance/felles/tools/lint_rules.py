@@ -497,10 +497,11 @@ def _validator_findings(
             yield ctx.finding(
                 "openapi-invalid", path, str(getattr(error, "message", error)), pointer=to_pointer(where)
             )
-    except (OpenAPIValidationError, FellesError, Unresolvable, LookupError) as exc:
-        # An unresolvable $ref stops the validator; ref-dangling names it precisely.
-        if not isinstance(exc, FellesError | Unresolvable):
-            yield ctx.finding("openapi-invalid", path, str(exc), pointer="")
+    except (FellesError, Unresolvable, LookupError):
+        # A $ref that does not resolve stops the validator; ref-dangling names it precisely.
+        return
+    except OpenAPIValidationError as exc:
+        yield ctx.finding("openapi-invalid", path, str(exc), pointer="")
 
 
 def check_openapi(ctx: LintContext) -> Iterator[Finding]:
