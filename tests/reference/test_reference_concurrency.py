@@ -172,7 +172,7 @@ class TruncatesIdempotencyKeys(ApplicationService):
         return super().create(tenant, submission, idempotency_key=short)
 
 
-def _run_variant(tmp_path: Path, service: type[ApplicationService], seconds: float = 1.5) -> list[str]:
+def _run_variant(tmp_path: Path, service: type[ApplicationService], seconds: float = 1.0) -> list[str]:
     settings = Settings(database=str(tmp_path / "variant.sqlite3"))
     app = create_app(settings, components=[ApplicationComponent(service)])
     with ReferenceServer(settings, app=app) as server:

@@ -469,6 +469,14 @@ def test_the_dev_token_acts_for_its_kommune_and_scopes_only(
         assert_invalid_token(api.get("/applications", headers=bearer(near_miss)))
 
 
+def test_by_default_the_dev_token_has_every_scope_the_standard_declares() -> None:
+    claims = build_verifier(Settings(dev_mode=True, dev_token=DEV_TOKEN)).verify(DEV_TOKEN)
+    scopes = set(claims["scope"].split())
+    assert {READ, WRITE, DECIDE} <= scopes
+    assert any(scope.startswith("case-archive:") for scope in scopes)
+    assert claims["kommunenummer"] == "0301"
+
+
 def test_without_dev_mode_the_dev_token_is_just_an_invalid_token(
     serve_app: Callable[..., httpx.Client], settings: Settings
 ) -> None:

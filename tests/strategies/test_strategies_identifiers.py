@@ -110,9 +110,13 @@ def test_person_numbers_are_synthetic_and_born_in_range(number: str) -> None:
     ],
 )
 def test_every_kind_of_person_number_is_generated(description: str, condition: Callable[[str], bool]) -> None:
-    assert condition(find(national_identity_numbers(), condition, settings=settings(database=None, max_examples=2000, deadline=None))), (
-        description
-    )
+    assert condition(
+        find(
+            national_identity_numbers(),
+            condition,
+            settings=settings(database=None, max_examples=2000, deadline=None),
+        )
+    ), description
 
 
 @pytest.mark.parametrize(("min_age", "max_age"), [(0, 0), (1, 1), (0, 12), (5, 12), (6, 9)])

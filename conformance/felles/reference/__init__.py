@@ -6,7 +6,15 @@ an implementation must not know its tests.
 """
 
 from felles.reference.app import create_app
-from felles.reference.auth import HS256Verifier, Principal, Verifier, mint_dev_token
+from felles.reference.auth import (
+    DevTokenVerifier,
+    HS256Verifier,
+    Principal,
+    PublicKeyVerifier,
+    Verifier,
+    build_verifier,
+    mint_dev_token,
+)
 from felles.reference.components import ApplicationComponent, ComponentModule, default_components
 from felles.reference.components.application import ApplicationService
 from felles.reference.server import ReferenceServer, serve
@@ -16,11 +24,14 @@ __all__ = [
     "ApplicationComponent",
     "ApplicationService",
     "ComponentModule",
+    "DevTokenVerifier",
     "HS256Verifier",
     "Principal",
+    "PublicKeyVerifier",
     "ReferenceServer",
     "Settings",
     "Verifier",
+    "build_verifier",
     "create_app",
     "default_components",
     "mint_dev_token",

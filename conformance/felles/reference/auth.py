@@ -37,6 +37,7 @@ from felles.errors import UsageError
 from felles.formats import is_municipality_number
 from felles.reference.problems import ProblemError, ProblemType, logger
 from felles.reference.settings import Settings
+from felles.standard import default_catalogue
 
 REALM = "felles"
 #: Longer bearer tokens are refused unread (a Maskinporten token is ~1 KiB).
@@ -282,15 +283,29 @@ def build_verifier(settings: Settings) -> Verifier:
         )
     if settings.dev_mode:
         assert settings.dev_token is not None
+        scopes = settings.dev_scopes if settings.dev_scopes is not None else declared_scopes()
         logger.warning(
             "development mode: the static token is accepted for kommune %s with scopes %s",
             settings.dev_kommune,
-            " ".join(settings.dev_scopes),
+            " ".join(scopes),
         )
         verifier = DevTokenVerifier(
-            settings.dev_token, kommune=settings.dev_kommune, scopes=settings.dev_scopes, inner=verifier
+            settings.dev_token, kommune=settings.dev_kommune, scopes=scopes, inner=verifier
         )
     return verifier
+
+
+def declared_scopes() -> tuple[str, ...]:
+    """Every OAuth2 scope the standard's components declare in their OpenAPI security schemes."""
+    found: set[str] = set()
+    for component in default_catalogue().components():
+        if not component.openapi_path.exists():  # shared definitions only (common)
+            continue
+        schemes = component.openapi().get("components", {}).get("securitySchemes", {})
+        for scheme in schemes.values():
+            for flow in scheme.get("flows", {}).values():
+                found.update(flow.get("scopes", {}))
+    return tuple(sorted(found))
 
 
 @dataclass(frozen=True)

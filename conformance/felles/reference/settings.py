@@ -33,7 +33,6 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAX_JSON_DEPTH = 64
 #: Shortest static development token accepted: it is a password, not a label.
 MIN_DEV_TOKEN_LENGTH = 16
-ALL_DEV_SCOPES = ("application:read", "application:write", "application:decide")
 #: ``PRAGMA synchronous`` for file databases: FULL makes every acknowledged write survive power
 #: loss, not only a crash of the process (one fsync of the WAL per commit, ~0.3 ms here).
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
@@ -70,7 +69,8 @@ class Settings:
     dev_mode: bool = False
     dev_token: str | None = field(default=None, repr=False)
     dev_kommune: str = "0301"
-    dev_scopes: tuple[str, ...] = ALL_DEV_SCOPES
+    #: None: every scope any component of the standard declares.
+    dev_scopes: tuple[str, ...] | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     log_level: str = "warning"
