@@ -154,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run checks in N processes (pytest-xdist)",
     )
     test.add_argument(
-        "--timeout", type=_positive_float, default=None, help="seconds to wait for each response"
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        help="seconds each request may take in all: connecting, sending, reading the answer (default 10)",
     )
     test.add_argument(
         "--insecure", action="store_true", help="accept TLS certificates that cannot be verified"

@@ -50,6 +50,7 @@ DECLARATION = json.dumps(
 NOT_FOUND = json.dumps({"type": "about:blank", "title": "Not Found", "status": 404}).encode()
 HUGE_BYTES = 100 * 1024 * 1024
 COOKIE_SECRET = "felles-cookie-SECRET-c00k13-value"
+API_KEY_SECRET = "felles-apikey-SECRET-4p1k3y-value"
 HTML_PAGE = (
     b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
     b"<body><h1>Bad Gateway</h1><p>upstream connect error</p></body></html>"
@@ -249,11 +250,11 @@ class HostileServer:
         echoed = {
             "authorization": seen.headers.get("authorization", ""),
             "cookie": seen.headers.get("cookie", ""),
-            "note": f"your session is {COOKIE_SECRET}",
+            "note": f"your session is {COOKIE_SECRET}, your key {API_KEY_SECRET}",
         }
         headers = {
             "Set-Cookie": f"felles_session={COOKIE_SECRET}; Path=/; HttpOnly",
-            "X-Api-Key": COOKIE_SECRET,
+            "X-Api-Key": API_KEY_SECRET,
             "X-Echo-Authorization": seen.headers.get("authorization", ""),
         }
         _send(conn, 200, "application/json", json.dumps(echoed).encode(), headers)

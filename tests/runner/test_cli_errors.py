@@ -116,12 +116,17 @@ def test_unreachable_target_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "cannot reach" in err
     assert "refused the connection" in err
+    assert len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
 
 
 def test_dns_failure_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", "http://felles-no-such-host.invalid", "--component", "application@1.0"]) == 3
-    assert "Traceback" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "cannot resolve the host name 'felles-no-such-host.invalid'" in err
+    assert "(check the URL, your DNS and network)" in err
+    assert len(err.strip().splitlines()) == 1, err
 
 
 def test_validate_valid_and_invalid(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -149,14 +149,21 @@ def test_429_is_retried_after_retry_after_and_reported(tmp_path: Path) -> None:
     assert "The target asked the suite to slow down or wait: 2 x 429" in run.stdout
 
 
-def test_persistent_503_is_an_environment_error(tmp_path: Path) -> None:
+def test_persistent_503_is_an_environment_error_and_stops_the_run(tmp_path: Path) -> None:
     with HostileServer("503") as server:
-        run = _one_check(server, tmp_path)
+        run = felles_test(server.url + BASE, tmp_path, "--class", "core", "--timeout", "1")
+    _no_traceback(run)
     assert run.code == 3, run.output
-    check = run.check(CHECK)
-    assert check["status"] == "error"
-    assert "503 Service Unavailable (3 times in a row)" in check["message"]
-    assert len([r for r in server.requests if not r.path.endswith("/conformance")]) == 3
+    first = run.check("check_create_accepts_valid_submissions")
+    assert first["status"] == "error"
+    assert "503 Service Unavailable (3 times in a row)" in first["message"]
+    assert "failed" not in {c["status"] for c in run.checks()}
+    report = run.report
+    assert report is not None
+    assert report["incomplete"] is True
+    assert report["environment"]["stopped"].startswith("the target stopped answering")
+    # Two requests, each tried three times (with back-off); then no more.
+    assert len([r for r in server.requests if not r.path.endswith("/conformance")]) == 6
 
 
 # --------------------------------------------------------------- redirects and other hosts

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tests.mutants.harness import mutant_server, new_secret, run_suite, token_env
 from tests.runner.cli_run import TOKEN, CliRun, felles_test
-from tests.runner.hostile_server import COOKIE_SECRET, HostileServer
+from tests.runner.hostile_server import API_KEY_SECRET, COOKIE_SECRET, HostileServer
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def test_no_secret_in_output_or_reports(tmp_path: Path) -> None:
             f"{root}/application/1.0",
             tmp_path,
             secret=secret,
-            examples=2,
+            examples=1,
             extra_args=["--junit", str(junit), "--workers", "2"],
             env_extra={"HYPOTHESIS_STORAGE_DIRECTORY": str(hypothesis)},
         )
@@ -99,7 +99,7 @@ def test_echoed_token_and_cookies_are_masked(workers: list[str], tmp_path: Path)
     shown = " ".join(str(x["responseBody"]) for c in failed for x in c["exchanges"])
     assert "[REDACTED]" in shown  # the echoes were there, and masked
     artefacts = _artefacts(run.stdout, run.stderr, tmp_path)
-    _assert_absent(artefacts, {"token": TOKEN, "cookie": COOKIE_SECRET})
+    _assert_absent(artefacts, {"token": TOKEN, "cookie": COOKIE_SECRET, "API key": API_KEY_SECRET})
 
 
 def test_token_command_token_is_masked(tmp_path: Path) -> None:

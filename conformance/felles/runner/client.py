@@ -202,7 +202,6 @@ class TargetGuard:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._failures_in_a_row = 0
-        self._last_failure = ""
         self.down: str = ""  # why the target counts as down ('' while it answers)
 
     # deadline
@@ -237,9 +236,10 @@ class TargetGuard:
     def failed(self, description: str) -> None:
         with self._lock:
             self._failures_in_a_row += 1
-            self._last_failure = description
             if self._failures_in_a_row >= DOWN_AFTER and not self.down:
-                self.down = f"{self._failures_in_a_row} requests in a row got no answer; last: {description}"
+                self.down = (
+                    f"{self._failures_in_a_row} requests in a row got no usable answer; last: {description}"
+                )
 
     # one request
 
@@ -545,6 +545,7 @@ class ApiClient:
         for attempt in range(self._guard.max_retries + 1):
             response = self._attempt(request, body)
             if response.status_code not in RETRY_STATUSES:
+                self._guard.answered()
                 return response
             wait, refusal = self._guard.retry_wait(response.status_code, response.headers, attempt)
             if wait is None:
@@ -592,7 +593,6 @@ class ApiClient:
             where = f"{request.method} {redact(str(request.url))}"
             self._guard.failed(f"{where}: {message}")
             raise TargetDown(f"{where}: {message}", hint=hint, reason=message) from None
-        self._guard.answered()
         _register_secret_headers(request.headers, raw.headers)
         self._record(request, body, raw.status_code, raw.headers, content, truncated, started)
         return Response(request.method, str(request.url), raw.status_code, raw.headers, content, truncated)
@@ -651,7 +651,9 @@ def _register_secret_headers(sent: httpx.Headers, received: httpx.Headers) -> No
 
 def _cookie_pairs(value: str, set_cookie: bool) -> Sequence[str]:
     pairs = value.split(";")[:1] if set_cookie else value.split(";")
-    return [pair.partition("=")[2].strip() for pair in pairs if "=" in pair]
+    values = [pair.partition("=")[2].strip().strip('"') for pair in pairs if "=" in pair]
+    # Short values ("en", "true") are preferences, not credentials; masking them would garble output.
+    return [v for v in values if len(v) >= 8]
 
 
 def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:

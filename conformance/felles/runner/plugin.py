@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict
@@ -27,6 +28,7 @@ from hypothesis import seed as hypothesis_seed
 
 from felles.errors import TargetUnreachableError
 from felles.report.model import Status
+from felles.runner import interrupts
 from felles.runner.client import ApiClient, Recorder, TargetGuard, http_client
 from felles.runner.config import RunConfig
 from felles.runner.failures import ConformanceFailure, DeadlineReached, RunStopped, UnsafeLink
@@ -71,6 +73,9 @@ def pytest_configure(config: pytest.Config) -> None:
             deadline_at=run.deadline_at,
             deadline_s=run.deadline_s,
         )
+    if hasattr(config, "workerinput"):
+        # An xdist worker: a Ctrl-C swallowed by a gc callback must not print a traceback.
+        sys.unraisablehook = interrupts.quiet_unraisable_hook
 
 
 # ---------------------------------------------------------------- Ctrl-C under xdist
@@ -96,6 +101,7 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
     already here, so the workers are simply terminated.
     """
     del excinfo
+    interrupts.acknowledge()
     for pid in _worker_pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)

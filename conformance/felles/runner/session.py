@@ -41,6 +41,7 @@ from felles.runner import plugin
 from felles.runner.client import ApiClient, Recorder, TargetGuard, http_client
 from felles.runner.config import DEFAULT_MAX_BODY_BYTES, RunConfig
 from felles.runner.failures import ConformanceFailure, RunStopped, UnsafeLink
+from felles.runner.interrupts import reliable_sigint
 from felles.runner.secrets import redact, register_secret
 from felles.standard import Component
 
@@ -221,23 +222,28 @@ def execute(
             str(config_path),
         ]
         # The plugin prints a line per check; pytest's own reporter would only add noise.
-        args += ["-p", "no:terminal", "-p", "no:warnings"]
+        # unraisableexception would print a swallowed Ctrl-C as a traceback (see interrupts.py).
+        args += ["-p", "no:terminal", "-p", "no:warnings", "-p", "no:unraisableexception"]
         if workers:
             args += ["-p", "xdist", "-n", str(workers)]
         plugin.set_progress(progress)
         try:
-            with _environment(
-                # The vendor's own auto-loaded pytest plugins must not change a conformance run.
-                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-                # Hypothesis keeps only Unicode tables there (no example database is used),
-                # and never in the directory the vendor runs from.
-                HYPOTHESIS_STORAGE_DIRECTORY=os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
-                or str(_cache_dir()),
+            with (
+                _environment(
+                    # The vendor's own auto-loaded pytest plugins must not change a conformance run.
+                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+                    # Hypothesis keeps only Unicode tables there (no example database is used),
+                    # and never in the directory the vendor runs from.
+                    HYPOTHESIS_STORAGE_DIRECTORY=os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+                    or str(_cache_dir()),
+                ),
+                reliable_sigint() as sigint,
             ):
                 code = pytest.main(args)
         finally:
             plugin.set_progress(None)
-        interrupted = code == pytest.ExitCode.INTERRUPTED
+        # A Ctrl-C that came as pytest finished still ends the run as interrupted.
+        interrupted = code == pytest.ExitCode.INTERRUPTED or sigint.is_set()
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not interrupted:
             raise FellesError(
                 f"the suite itself could not run (pytest exit code {int(code)}); rerun with --debug"
