@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from felles.reference.auth import require_scope
-from felles.reference.components.base import AppContext, Clock, utc_now
+from felles.reference.components.base import AppContext, Clock, ServedComponent, utc_now
 from felles.reference.http import (
     IfMatch,
     allowed_values_text,
@@ -41,7 +41,7 @@ from felles.reference.http import (
 from felles.reference.migrations import Migration, statements
 from felles.reference.problems import FieldProblem, ProblemError, ProblemType
 from felles.reference.storage import Database, IdempotencyStore, StoredResponse
-from felles.standard import default_catalogue, schema_uri
+from felles.standard import schema_uri
 from felles.standard.validation import validator_for
 
 NAME = "application"
@@ -691,29 +691,13 @@ def _not_found(application_id: str) -> ProblemError:
 ServiceFactory = Callable[[Database, Clock], ApplicationService]
 
 
-class ApplicationComponent:
-    """The application@1.0 plug-in. Pass ``service_factory`` to serve a variant of the service."""
+class ApplicationComponent(ServedComponent):
+    """The application@1.0 plug-in."""
 
     name = NAME
     version = VERSION
     migrations: Sequence[Migration] = MIGRATIONS
+    default_service = staticmethod(ApplicationService)
 
-    def __init__(
-        self,
-        service_factory: ServiceFactory = ApplicationService,
-        *,
-        classes: Sequence[str] | None = None,
-    ) -> None:
-        self.service_factory = service_factory
-        self._classes = tuple(classes) if classes is not None else None
-
-    @property
-    def classes(self) -> Sequence[str]:
-        """All classes of the spec unless narrowed (e.g. a variant that only claims ``core``)."""
-        if self._classes is not None:
-            return self._classes
-        return tuple(default_catalogue().get(f"{NAME}@{VERSION}").conformance_classes)
-
-    def routes(self, context: AppContext) -> Sequence[BaseRoute]:
-        service = self.service_factory(context.database, context.clock)
+    def build_routes(self, service: ApplicationService, context: AppContext) -> Sequence[BaseRoute]:
         return ApplicationRoutes(service, context).routes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.routing import BaseRoute
 
@@ -13,6 +13,7 @@ from felles.reference.auth import Authenticator
 from felles.reference.migrations import Migration
 from felles.reference.settings import Settings
 from felles.reference.storage import Database
+from felles.standard import default_catalogue
 
 Clock = Callable[[], datetime]
 
@@ -52,3 +53,38 @@ class ComponentModule(Protocol):
     def routes(self, context: AppContext) -> Sequence[BaseRoute]:
         """Routes relative to the component's mount point ``/{name}/{version}``."""
         ...
+
+
+class ServedComponent:
+    """What every component plug-in shares: its service made per app, its claimed classes.
+
+    Subclasses name the component and say how a service becomes routes; pass
+    ``service_factory`` to serve a variant of the service (the mutant tests do).
+    """
+
+    name: str
+    version: str
+    migrations: Sequence[Migration]
+    default_service: Callable[[Database, Clock], Any]
+
+    def __init__(
+        self,
+        service_factory: Callable[[Database, Clock], Any] | None = None,
+        *,
+        classes: Sequence[str] | None = None,
+    ) -> None:
+        self.service_factory = service_factory or type(self).default_service
+        self._classes = tuple(classes) if classes is not None else None
+
+    @property
+    def classes(self) -> Sequence[str]:
+        """All classes of the spec unless narrowed (e.g. a variant that only claims ``core``)."""
+        if self._classes is not None:
+            return self._classes
+        return tuple(default_catalogue().get(f"{self.name}@{self.version}").conformance_classes)
+
+    def routes(self, context: AppContext) -> Sequence[BaseRoute]:
+        return self.build_routes(self.service_factory(context.database, context.clock), context)
+
+    def build_routes(self, service: Any, context: AppContext) -> Sequence[BaseRoute]:
+        raise NotImplementedError
