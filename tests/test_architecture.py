@@ -11,13 +11,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "conformance" / "felles"
 
 # layer -> felles subpackages it must never import
 FORBIDDEN = {
-    "reference": {"runner", "cli", "report", "tools"},
-    "report": {"runner", "reference", "cli", "tools"},
-    "standard": {"runner", "reference", "report", "cli", "tools", "strategies"},
-    "formats": {"runner", "reference", "report", "cli", "tools", "strategies", "standard"},
-    "strategies": {"runner", "reference", "report", "cli", "tools"},
-    "runner": {"cli", "reference"},
-    "tools": {"cli", "runner", "reference"},
+    "reference": {"runner", "cli", "report", "tools", "docs_site"},
+    "report": {"runner", "reference", "cli", "tools", "docs_site"},
+    "standard": {"runner", "reference", "report", "cli", "tools", "strategies", "docs_site"},
+    "formats": {"runner", "reference", "report", "cli", "tools", "strategies", "standard", "docs_site"},
+    "strategies": {"runner", "reference", "report", "cli", "tools", "docs_site"},
+    "runner": {"cli", "reference", "docs_site"},
+    "tools": {"cli", "runner", "reference", "docs_site"},
+    # The docs site reads the standard, the checks' markers (tools) and the tender clause (report).
+    "docs_site": {"cli", "runner", "reference", "strategies"},
 }
 
 
@@ -48,4 +50,18 @@ def test_nothing_imports_cli() -> None:
         for path in PACKAGE.rglob("*.py")
         if path.name not in ("cli.py", "__main__.py") and "cli" in _imports(path)
     ]
+    assert not offenders
+
+
+def test_only_the_docs_hook_imports_mkdocs() -> None:
+    """mkdocs is an optional dependency (the ``docs`` extra): the page generators never need it."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.append(node.module)
+            if any(n.split(".")[0] == "mkdocs" for n in names) and path != PACKAGE / "docs_site" / "hook.py":
+                offenders.append(str(path.relative_to(PACKAGE)))
     assert not offenders

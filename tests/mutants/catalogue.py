@@ -31,9 +31,15 @@ from felles.reference.components.application import (
 )
 from felles.reference.components.base import AppContext
 from felles.reference.settings import Settings
+from tests.mutants.application_1_1_mutants import APPLICATION_1_1_MUTANTS
+from tests.mutants.building_permit_mutants import BUILDING_PERMIT_MUTANTS
 from tests.mutants.case_archive_mutants import CASE_ARCHIVE_MUTANTS
+from tests.mutants.citizen_alert_mutants import CITIZEN_ALERT_MUTANTS
+from tests.mutants.digital_mail_mutants import DIGITAL_MAIL_MUTANTS
 from tests.mutants.kit import AnySignature, AppFactory, Mutant, lax_context
+from tests.mutants.property_mutants import PROPERTY_MUTANTS
 from tests.mutants.rewrite import Reply, Rewriter, drop_request_header
+from tests.mutants.service_request_mutants import SERVICE_REQUEST_MUTANTS
 
 
 def _with_service(service: type[ApplicationService], **component: Any) -> AppFactory:
@@ -380,7 +386,16 @@ MUTANTS: tuple[Mutant, ...] = (
 
 
 APPLICATION_MUTANTS = MUTANTS
-MUTANTS = APPLICATION_MUTANTS + CASE_ARCHIVE_MUTANTS
+MUTANTS = (
+    APPLICATION_MUTANTS
+    + APPLICATION_1_1_MUTANTS
+    + CASE_ARCHIVE_MUTANTS
+    + CITIZEN_ALERT_MUTANTS
+    + DIGITAL_MAIL_MUTANTS
+    + SERVICE_REQUEST_MUTANTS
+    + PROPERTY_MUTANTS
+    + BUILDING_PERMIT_MUTANTS
+)
 
 
 def by_name(name: str) -> Mutant:

@@ -24,11 +24,14 @@ class Mutant:
     fault: str  # what a vendor got wrong, in one sentence
     kills: str  # the requirement whose check must fail
     build: AppFactory
+    #: The component version the suite tests the mutant as. A requirement that several
+    #: versions share runs the same check in each, so one version's mutant proves it.
+    version: str = "1.0"
 
     @property
     def component(self) -> str:
         """name@version of the component whose requirement the mutant breaks."""
-        return f"{self.kills.split('/')[2]}@1.0"
+        return f"{self.kills.split('/')[2]}@{self.version}"
 
 
 class AnySignature:

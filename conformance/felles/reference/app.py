@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Mount
 from felles.errors import UsageError
 from felles.reference.auth import Authenticator, Verifier, build_verifier
 from felles.reference.components import default_components
-from felles.reference.components.base import AppContext, Clock, ComponentModule, utc_now
+from felles.reference.components.base import AppContext, Clock, ComponentModule, migration_owner, utc_now
 from felles.reference.conformance_routes import conformance_route
 from felles.reference.migrations import CORE_MIGRATIONS, migrate
 from felles.reference.problems import (
@@ -36,8 +36,8 @@ CORE_OWNER = "reference"
 def migrate_all(database: Database, components: Sequence[ComponentModule]) -> None:
     """Bring the shared tables and every component's tables up to date."""
     migrate(database, CORE_OWNER, CORE_MIGRATIONS)
-    for component in components:
-        migrate(database, f"{component.name}@{component.version}", component.migrations)
+    for component in components:  # versions that share an owner share its tables: migrated once
+        migrate(database, migration_owner(component), component.migrations)
 
 
 def open_database(settings: Settings, components: Sequence[ComponentModule]) -> Database:

@@ -11,6 +11,9 @@ import shlex
 from felles.runner.secrets import SECRET_HEADERS, redact
 
 TOKEN_PLACEHOLDER = "$FELLES_TOKEN"
+# A body larger than this is not inlined: a 6 MB base64 PDF in every failure line
+# would bury the report. The seed regenerates the request exactly.
+MAX_INLINE_BODY_CHARS = 64 * 1024
 
 
 def to_curl(method: str, url: str, headers: dict[str, str], body: str | None) -> str:
@@ -26,6 +29,12 @@ def to_curl(method: str, url: str, headers: dict[str, str], body: str | None) ->
             continue
         else:
             parts += ["-H", shlex.quote(f"{name}: {redact(value)}")]
+    if body is not None and len(body) > MAX_INLINE_BODY_CHARS:
+        parts += ["--data-binary", "@request-body.json"]
+        return " ".join(parts) + (
+            f"  # the {len(body.encode('utf-8'))}-byte body is not shown; "
+            "rerun with the same --seed to regenerate it"
+        )
     if body is not None:
         parts += ["--data-binary", shlex.quote(redact(body))]
     return " ".join(parts)

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast, overload
@@ -25,6 +25,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import FlakyFailure
 
 from felles.errors import TargetUnreachableError
 from felles.report.model import Status
@@ -113,12 +114,24 @@ def requirement_of(item: pytest.Item) -> str | None:
     return str(marker.args[0]) if marker and marker.args else None
 
 
+def applicable(items: list[pytest.Item], requirement_ids: Collection[str]) -> list[pytest.Item]:
+    """The checks that concern a component version: those whose requirement its spec lists.
+
+    One check module serves every version of a component; a requirement added
+    in 1.1 is not in 1.0's spec, so its checks are not run against 1.0.
+    Unmarked checks are kept (and reported as such).
+    """
+    return [item for item in items if (found := requirement_of(item)) is None or found in requirement_ids]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run = config.stash.get(_CONFIG_KEY, None)
     if run is None:
         return
+    kept = applicable(items, {r.requirement_id for r in default_catalogue().get(run.component).requirements})
     if run.requirements:
-        kept = [item for item in items if requirement_of(item) in run.requirements]
+        kept = [item for item in kept if requirement_of(item) in run.requirements]
+    if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
     for item in items:
@@ -194,7 +207,34 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> Status 
         and not excinfo.errisinstance(TargetUnreachableError)
     ):
         return Status.FAILED
+    if excinfo is not None and grouped_failures(excinfo.value):
+        return Status.FAILED
     return Status.ERROR
+
+
+def grouped_failures(exc: BaseException) -> list[ConformanceFailure]:
+    """The target's failures inside a Hypothesis exception group, if that is all it holds.
+
+    Hypothesis groups them when it found several distinct failures, and when an
+    example failed once and passed on replay (``FlakyFailure``: e.g. a leak that
+    depends on what else is stored). Either way the target broke the
+    requirement, as the recorded exchanges show: failed, not the suite's error.
+    """
+    if not isinstance(exc, BaseExceptionGroup):
+        return []
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = list(exc.exceptions)
+    while pending:
+        current = pending.pop(0)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        else:
+            leaves.append(current)
+    if leaves and all(
+        isinstance(e, ConformanceFailure) and not isinstance(e, TargetUnreachableError) for e in leaves
+    ):
+        return [cast(ConformanceFailure, e) for e in leaves]
+    return []
 
 
 def _error_kind(call: pytest.CallInfo[None]) -> str:
@@ -227,7 +267,12 @@ def _message(report: pytest.TestReport, call: pytest.CallInfo[None], status: Sta
     if status is Status.PASSED or call.excinfo is None:
         return ""
     exc = call.excinfo.value
-    if isinstance(exc, ConformanceFailure | TargetUnreachableError | RunStopped | UnsafeLink):
+    grouped = grouped_failures(exc)
+    if grouped and isinstance(exc, FlakyFailure):
+        text = f"{grouped[0]}\n(seen once; the same example passed when replayed: the answer varies)"
+    elif grouped:
+        text = f"{len(grouped)} distinct failures:\n" + "\n".join(f"- {failure}" for failure in grouped)
+    elif isinstance(exc, ConformanceFailure | TargetUnreachableError | RunStopped | UnsafeLink):
         text = str(exc)
     else:
         text = f"{type(exc).__name__}: {exc}"

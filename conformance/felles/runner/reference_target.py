@@ -152,13 +152,15 @@ def _tail(log: IO[bytes], limit: int = 2000) -> str:
 
 def _wait_ready(root: str, process: subprocess.Popen[bytes], timeout_s: float, log: IO[bytes]) -> None:
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise FellesError(f"the server process exited with code {process.returncode}: {_tail(log)}")
-        try:
-            if httpx.get(f"{root}/conformance", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
+    # One client for every poll: a new one per poll loads the CA bundle each time (plain HTTP here).
+    with httpx.Client(timeout=1.0, trust_env=False, verify=False) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise FellesError(f"the server process exited with code {process.returncode}: {_tail(log)}")
+            try:
+                if client.get(f"{root}/conformance").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
     raise FellesError(f"the server process did not answer within {timeout_s:.0f} s")

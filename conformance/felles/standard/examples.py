@@ -75,6 +75,10 @@ REASON_KEYWORDS: Final[Mapping[str, frozenset[str]]] = {
     "unknown-member": frozenset({"additionalProperties", "unevaluatedProperties"}),
 }
 
+#: Folders of ``examples/`` that are not components and hold no payloads: ``ci`` holds the
+#: vendors' CI pipeline templates (shown in the docs site's vendor guide).
+NOT_COMPONENTS: Final = frozenset({"ci"})
+
 #: Minimum number of (valid, invalid) examples every schema with assertions needs.
 MINIMUM_EXAMPLES: Final = (3, 5)
 
@@ -206,11 +210,18 @@ def parse_example_path(path: Path, root: Path | None = None) -> Example:
 
 
 def example_files(root: Path | None = None) -> list[Path]:
-    """Every file under ``examples/``, well-named or not (misnamed files must be found too)."""
+    """Every file under ``examples/``, well-named or not (misnamed files must be found too),
+    except in the folders of :data:`NOT_COMPONENTS`."""
     base = root or examples_dir()
     if not base.is_dir():
         return []
-    return sorted(path for path in base.rglob("*") if path.is_file() and not path.name.startswith("."))
+    return sorted(
+        path
+        for path in base.rglob("*")
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.relative_to(base).parts[0] not in NOT_COMPONENTS
+    )
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

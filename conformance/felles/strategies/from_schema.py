@@ -32,7 +32,6 @@ from urllib.parse import quote, urldefrag, urljoin
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
-from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
@@ -40,6 +39,7 @@ from referencing.jsonschema import DRAFT202012
 from felles.errors import StandardError
 from felles.formats import format_checker
 from felles.standard.registry import default_registry
+from felles.standard.validation import Validity
 from felles.strategies.identifiers import VALID_FORMAT_STRATEGIES
 
 if TYPE_CHECKING:
@@ -471,7 +471,7 @@ class SchemaCompiler:
     def __init__(self, registry: Registry[Any]) -> None:
         self.registry = registry
         self._checker = format_checker()
-        self._validators: dict[tuple[str, ...], Draft202012Validator] = {}
+        self._validators: dict[tuple[str, ...], Validity] = {}
         self._strategies: dict[tuple[tuple[str, ...], frozenset[str]], SearchStrategy[Any]] = {}
         self._building: set[tuple[tuple[str, ...], frozenset[str]]] = set()
         self._flat: dict[tuple[tuple[str, ...], frozenset[str]], Flattened] = {}
@@ -615,14 +615,14 @@ class SchemaCompiler:
             flat = self.flatten(parts, decided)
         return parts, flat
 
-    def validator(self, parts: tuple[SchemaPart, ...]) -> Draft202012Validator:
-        """A validator for instances that must satisfy every part (cached)."""
+    def validator(self, parts: tuple[SchemaPart, ...]) -> Validity:
+        """A yes/no validator for instances that must satisfy every part (cached)."""
         key = tuple(part.location for part in parts)
         found = self._validators.get(key)
         if found is None:
             refs = [{"$ref": location} for location in key]
             schema: dict[str, Any] = refs[0] if len(refs) == 1 else {"allOf": refs}
-            found = Draft202012Validator(schema, registry=self.registry, format_checker=self._checker)
+            found = Validity(schema, self.registry, self._checker)
             self._validators[key] = found
         return found
 

@@ -47,6 +47,8 @@ class MarkedFunction:
     requirement_ids: tuple[str, ...]
     #: Markers whose argument is not a string literal (cannot be read statically).
     unreadable_markers: int = 0
+    #: First paragraph of the docstring (what the check does), shown on the docs site's coverage page.
+    summary: str = ""
 
     @property
     def is_check(self) -> bool:
@@ -108,7 +110,11 @@ def read_check_module(path: Path) -> list[MarkedFunction]:
                 ids.append(first.value)
             else:
                 unreadable += 1
-        found.append(MarkedFunction(node.name, path, node.lineno, tuple(ids), unreadable))
+        docstring = ast.get_docstring(node) or ""
+        summary = docstring.strip().split("\n\n", 1)[0]
+        found.append(
+            MarkedFunction(node.name, path, node.lineno, tuple(ids), unreadable, " ".join(summary.split()))
+        )
     return sorted(found, key=lambda f: f.line)
 
 

@@ -25,6 +25,7 @@ from felles.errors import UsageError
 from felles.locations import standard_root
 from felles.standard.paths import schemas_dir
 from felles.tools.lint_rules import RULE_FUNCTIONS, RULES, Finding, LintContext
+from felles.tools.lint_versions import check_version_steps
 
 __all__ = ["DEFAULT_CHECKS_DIR", "RULES", "Finding", "LintResult", "lint", "render"]
 
@@ -71,6 +72,7 @@ def lint(root: Path | None = None, checks_dir: Path | None = None) -> LintResult
     for rule in RULE_FUNCTIONS:
         found.extend(rule(context))
     found.extend(context.findings)  # files that could not be parsed, reported while loading
+    found.extend(check_version_steps(context, found))  # judged only where the rest is clean
     return LintResult(base, checks, tuple(sorted(set(found), key=_order)))
 
 

@@ -62,6 +62,7 @@ RULES: Final[dict[str, str]] = {
     "test-unknown-requirement": "a check names a requirement ID that no spec defines",
     "check-unmarked": "a check_* function does not carry exactly one requirement marker",
     "version-mismatch": "spec, schemas, OpenAPI and folder disagree on a component's version",
+    "version-breaking": "a minor version makes a breaking change against the previous one (felles diff)",
 }
 
 DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"

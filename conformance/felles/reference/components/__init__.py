@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from felles.reference.components.application import ApplicationComponent
 from felles.reference.components.base import AppContext, Clock, ComponentModule, utc_now
+from felles.reference.components.building_permit import BuildingPermitComponent
 from felles.reference.components.case_archive import CaseArchiveComponent
+from felles.reference.components.citizen_alert import CitizenAlertComponent
+from felles.reference.components.digital_mail import DigitalMailComponent
+from felles.reference.components.property import PropertyComponent
+from felles.reference.components.service_request import ServiceRequestComponent
 
 __all__ = [
     "AppContext",
@@ -24,4 +29,13 @@ __all__ = [
 
 def default_components() -> list[ComponentModule]:
     """Every component version the reference implements, in mount order."""
-    return [ApplicationComponent(), CaseArchiveComponent()]
+    return [
+        ApplicationComponent(),
+        ApplicationComponent(version="1.1"),
+        CaseArchiveComponent(),
+        CitizenAlertComponent(),
+        DigitalMailComponent(),
+        ServiceRequestComponent(),
+        PropertyComponent(),
+        BuildingPermitComponent(),
+    ]

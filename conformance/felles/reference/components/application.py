@@ -1,51 +1,73 @@
-"""application@1.0 (søknad): storage, lifecycle rules and HTTP routes.
+"""application@1.0 and @1.1 (søknad): storage, lifecycle rules and HTTP routes.
 
 :class:`ApplicationService` holds the behaviour the spec requires, with
 plain seams (``transitions``, ``transition_scopes``, ``now``, ``etag``,
 ``to_resource`` and one method per operation). Tests build deliberately
 broken variants ("mutants") by subclassing it and passing the subclass to
-:class:`ApplicationComponent` — production code has no fault flags.
+:class:`ApplicationComponent` — production code has no fault flags. The
+plumbing every component shares (cursors, idempotent create, validation
+problems, common errors) is in :mod:`.shared`. Both versions share this
+service and its table; what differs between them is in
+:mod:`.application_versions` (``ApplicationComponent(version="1.1")``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol
-from urllib.parse import quote, urlencode
+from typing import Any, ClassVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from felles.errors import UsageError
 from felles.reference.auth import require_scope
+from felles.reference.components.application_versions import API_VERSIONS, V1_0, ApiVersion, since_bound
 from felles.reference.components.base import AppContext, Clock, ServedComponent, utc_now
-from felles.reference.http import (
-    IfMatch,
-    allowed_values_text,
-    canonical_json,
-    json_response,
-    read_json,
-    render_json,
-    single_query_value,
+from felles.reference.components.shared import (  # the two marked noqa: re-exported for tests
+    DEFAULT_LIMIT,
+    ComponentRoutes,
+    Created,
+    DomainError,
+    ETagCondition,
+    IdempotencyKeyReusedError,  # noqa: F401
+    NotFoundError,
+    PreconditionFailedError,
+    create_idempotently,
+    entity_tag,
+    enum_query,
+    format_timestamp,
+    invalid_cursor,
+    json_text,
+    later,
+    page_response,
+    parse_idempotency_key,
+    parse_limit,
+    query_fingerprint,
+    reject_field_errors,
+    representation_response,
+    request_fingerprint,  # noqa: F401
+    shorten,
 )
+from felles.reference.components.shared import Representation as SharedRepresentation
+from felles.reference.components.shared import decode_cursor as shared_decode_cursor
+from felles.reference.components.shared import encode_cursor as shared_encode_cursor
+from felles.reference.http import IfMatch, allowed_values_text, render_json, single_query_value
 from felles.reference.migrations import Migration, statements
-from felles.reference.problems import FieldProblem, ProblemError, ProblemType
-from felles.reference.storage import Database, IdempotencyStore, StoredResponse
+from felles.reference.problems import ProblemError, ProblemType
+from felles.reference.storage import Database, IdempotencyStore
 from felles.standard import schema_uri
 from felles.standard.validation import validator_for
 
 NAME = "application"
 VERSION = "1.0"
+#: Every version's tables are created and migrated under this owner (see :class:`ApplicationComponent`).
+MIGRATION_OWNER = f"{NAME}@{VERSION}"
 
 SUBMISSION_SCHEMA = schema_uri(NAME, VERSION, "ApplicationSubmission")
 TRANSITION_SCHEMA = schema_uri(NAME, VERSION, "Transition")
@@ -88,12 +110,6 @@ TRANSITION_SCOPES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-MAX_CURSOR_LENGTH = 512
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-MAX_FIELD_ERRORS = 100
-MAX_ERROR_DETAIL = 300
 
 _V1_COLUMNS = (
     "seq, id, municipality, type, status, submission_json, history_json, created_at, updated_at, version"
@@ -164,14 +180,18 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 
 # --------------------------------------------------------------------------- domain errors
+# (not found, If-Match, Idempotency-Key reuse: the shared ones in :mod:`.shared`)
 
 
-class ApplicationError(Exception):
-    """An operation the service refuses; the routes map each kind to a problem."""
+class ApplicationError(DomainError):
+    """A refusal specific to applications; the routes map each kind to a problem."""
 
 
-class ApplicationNotFoundError(ApplicationError):
+class ApplicationNotFoundError(ApplicationError, NotFoundError):
     """No such application *for this kommune* (another kommune's is not found either)."""
+
+    def __init__(self, application_id: str) -> None:
+        super().__init__("application", application_id)
 
 
 class TransitionNotAllowedError(ApplicationError):
@@ -181,19 +201,7 @@ class TransitionNotAllowedError(ApplicationError):
         self.to = to
 
 
-class PreconditionFailedError(ApplicationError):
-    """``If-Match`` did not match the current entity tag."""
-
-
-class IdempotencyKeyReusedError(ApplicationError):
-    """The key was first used with a different request body."""
-
-
 # --------------------------------------------------------------------------- service
-
-
-class ETagCondition(Protocol):
-    def matches(self, current: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -212,19 +220,12 @@ class StoredApplication:
     version: int
 
 
-@dataclass(frozen=True)
-class Representation:
+class Representation(SharedRepresentation):
     """An application as sent on the wire: exact body bytes and its entity tag."""
 
-    application_id: str
-    body: bytes
-    etag: str
-
-
-@dataclass(frozen=True)
-class Created:
-    representation: Representation
-    replayed: bool
+    @property
+    def application_id(self) -> str:
+        return self.resource_id
 
 
 @dataclass(frozen=True)
@@ -233,18 +234,6 @@ class PageResult:
     last_seq: int | None
     has_more: bool
     last_id: str | None = None
-
-
-def format_timestamp(instant: datetime) -> str:
-    """RFC 3339, UTC, millisecond precision, ``Z`` suffix."""
-    if instant.tzinfo is None:
-        raise ValueError("the clock must return timezone-aware datetimes")
-    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def request_fingerprint(body: Any) -> str:
-    """Same JSON value, same fingerprint (member order and whitespace do not matter)."""
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
 _COLUMNS = (
@@ -268,15 +257,18 @@ def _row(values: Sequence[Any]) -> StoredApplication:
 
 
 class ApplicationService:
-    """The behaviour of application@1.0, independent of HTTP. Every method is tenant-scoped."""
+    """The behaviour of application, independent of HTTP, as one version (``api``) shows it.
+    Every method is tenant-scoped."""
 
     transitions: ClassVar[Mapping[str, frozenset[str]]] = ALLOWED_TRANSITIONS
     transition_scopes: ClassVar[Mapping[str, str]] = TRANSITION_SCOPES
 
-    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+    def __init__(self, database: Database, clock: Clock = utc_now, api: ApiVersion = V1_0) -> None:
         self.database = database
         self.clock = clock
-        self.idempotency = IdempotencyStore(f"{NAME}@{VERSION} create")
+        self.api = api
+        # Keys belong to a version's base URL: a replay answers in the version first asked.
+        self.idempotency = IdempotencyStore(f"{api.key} create")
 
     # ---- seams
 
@@ -285,15 +277,14 @@ class ApplicationService:
 
     def etag(self, row: StoredApplication) -> str:
         """Strong, opaque, different after every change (the version counter is part of it)."""
-        digest = hashlib.sha256(f"{row.id}:{row.version}".encode()).hexdigest()[:32]
-        return f'"{digest}"'
+        return entity_tag(row.id, row.version)
 
     def to_resource(self, row: StoredApplication) -> dict[str, Any]:
         return {
             "id": row.id,
             "municipalityNumber": row.municipality,
             "status": row.status,
-            "submission": json.loads(row.submission_json),
+            "submission": self.api.show(json.loads(row.submission_json)),
             "createdAt": row.created_at,
             "updatedAt": row.updated_at,
             "history": row.history,
@@ -309,34 +300,18 @@ class ApplicationService:
 
     def create(
         self, tenant: str, submission: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> Created:
+    ) -> Created[Representation]:
         """Store a validated submission; with a key, a repeat replays the first answer."""
-        fingerprint = request_fingerprint(submission)
-        with self.database.transaction(write=True) as connection:
-            if idempotency_key is not None:
-                stored = self.idempotency.lookup(connection, tenant, idempotency_key)
-                if stored is not None:
-                    if stored.request_hash != fingerprint:
-                        raise IdempotencyKeyReusedError(idempotency_key)
-                    replay = Representation(stored.resource_id, stored.body, stored.headers["ETag"])
-                    return Created(replay, replayed=True)
-            row = self._insert(connection, tenant, submission)
-            representation = self.represent(row)
-            if idempotency_key is not None:
-                self.idempotency.save(
-                    connection,
-                    tenant,
-                    idempotency_key,
-                    StoredResponse(
-                        request_hash=fingerprint,
-                        status=201,
-                        body=representation.body,
-                        headers={"ETag": representation.etag},
-                        resource_id=row.id,
-                    ),
-                    created_at=row.created_at,
-                )
-        return Created(representation, replayed=False)
+        return create_idempotently(
+            self.database,
+            self.idempotency,
+            tenant,
+            submission,
+            idempotency_key,
+            insert=lambda connection: self._insert(connection, tenant, submission),
+            represent=self.represent,
+            replay=Representation.from_stored,
+        )
 
     def _insert(
         self, connection: sqlite3.Connection, tenant: str, submission: Mapping[str, Any]
@@ -349,7 +324,7 @@ class ApplicationService:
             tenant,
             str(submission["type"]),
             INITIAL_STATUS,
-            json.dumps(submission, ensure_ascii=False, allow_nan=False),
+            json_text(submission),
             json.dumps(history),
             now,
             now,
@@ -385,8 +360,12 @@ class ApplicationService:
         type: str | None = None,
         after_seq: int = 0,
         limit: int = DEFAULT_LIMIT,
+        submitted_since: str | None = None,
     ) -> PageResult:
-        """Keyset page in insertion order: items after ``after_seq``, at most ``limit``."""
+        """Keyset page in insertion order: items after ``after_seq``, at most ``limit``.
+
+        ``submitted_since`` is a stored-form timestamp (:func:`.application_versions.since_bound`).
+        """
         where = ["municipality = ?", "seq > ?"]
         parameters: list[Any] = [tenant, after_seq]
         if status is not None:
@@ -395,6 +374,9 @@ class ApplicationService:
         if type is not None:
             where.append("type = ?")
             parameters.append(type)
+        if submitted_since is not None:
+            where.append("created_at >= ?")
+            parameters.append(submitted_since)
         parameters.append(limit + 1)
         with self.database.connection() as connection:
             rows = [
@@ -438,7 +420,7 @@ class ApplicationService:
                 raise TransitionNotAllowedError(row.status, to)
             now = self.now()
             last = row.history[-1]["at"] if row.history else now
-            at = max(now, last, key=datetime.fromisoformat)  # never before the last
+            at = later(now, last)  # never before the last
             entry: dict[str, Any] = {"status": to, "at": at}
             if note is not None:
                 entry["note"] = note
@@ -458,96 +440,38 @@ class ApplicationService:
 # --------------------------------------------------------------------------- cursors
 
 
-def _filter_fingerprint(tenant: str, status: str | None, type_: str | None) -> str:
-    return hashlib.sha256(f"{tenant}\x00{status or ''}\x00{type_ or ''}".encode()).hexdigest()[:16]
+def _filter_fingerprint(tenant: str, status: str | None, type_: str | None, since: str | None = None) -> str:
+    # Without submittedSince the parts are those of 1.0, so its cursors stay valid.
+    return query_fingerprint(tenant, status or "", type_ or "", *([since] if since is not None else []))
 
 
-# Cursors name the last application of the page, not its sequence number: the sequence is
-# shared by all kommuner, and a cursor showing it would tell one kommune how busy the others are.
+#: The cursor member naming the last application; ``"i"`` since 1.0, kept so cursors stay valid.
+CURSOR_MEMBER = "i"
+
+
 def encode_cursor(last_id: str, fingerprint: str) -> str:
-    raw = json.dumps({"i": last_id, "f": fingerprint}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def invalid_cursor() -> ProblemError:
-    return ProblemError(
-        ProblemType.BAD_REQUEST, "cursor is not valid for this query; take it from a next link"
-    )
+    """A cursor naming the page's last application (see :func:`.shared.encode_cursor`)."""
+    return shared_encode_cursor(last_id, fingerprint, member=CURSOR_MEMBER)
 
 
 def decode_cursor(cursor: str, fingerprint: str) -> str:
     """The id of the application to continue after; 400 for anything not minted for this query."""
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        raise invalid_cursor()
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        document = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError, RecursionError):
-        raise invalid_cursor() from None
-    if not isinstance(document, dict) or document.get("f") != fingerprint:
-        raise invalid_cursor()
-    after = document.get("i")
-    if not isinstance(after, str) or not after:
-        raise invalid_cursor()
-    return after
+    return shared_decode_cursor(cursor, fingerprint, str, member=CURSOR_MEMBER)
 
 
 # --------------------------------------------------------------------------- HTTP
 
 
-def _parse_limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isascii() or not raw.isdigit():
-        raise ProblemError(
-            ProblemType.BAD_REQUEST, f"limit must be an integer 1-{MAX_LIMIT}, got {_shorten(repr(raw), 40)}"
-        )
-    if len(raw) > 10:  # int() of thousands of digits is slow (and refused by Python), then out of range
-        raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be between 1 and {MAX_LIMIT}")
-    value = int(raw)
-    if not 1 <= value <= MAX_LIMIT:
-        raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be between 1 and {MAX_LIMIT}, got {value}")
-    return value
-
-
-def _enum_query(request: Request, name: str, allowed: Sequence[str]) -> str | None:
-    value = single_query_value(request, name)
-    if value is not None and value not in allowed:
-        raise ProblemError(
-            ProblemType.BAD_REQUEST,
-            f"{name} must be one of {allowed_values_text(allowed)}, got {value!r}",
-        )
-    return value
-
-
-def _shorten(text: str, limit: int = MAX_ERROR_DETAIL) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def validate(schema: str, instance: Any) -> None:
     """422 with one pointer per invalid member, using the standard's own validators.
 
-    Details are shortened and the list capped: jsonschema messages quote the
-    offending value, and a 1 MiB body must not come back as a 10 MiB problem.
+    Stays in this module: tests patch ``validate`` and ``validator_for`` here.
     """
-    errors = validator_for(schema).errors(instance)
-    if not errors:
-        return
-    shown = [FieldProblem(e.pointer, _shorten(e.detail)) for e in errors[:MAX_FIELD_ERRORS]]
-    count = len(errors)
-    detail = f"{count} invalid member{'s' if count != 1 else ''}; see errors"
-    if count > MAX_FIELD_ERRORS:
-        detail += f" (first {MAX_FIELD_ERRORS} shown)"
-    raise ProblemError(ProblemType.VALIDATION, detail, errors=shown)
+    reject_field_errors(validator_for(schema).errors(instance))
 
 
-class ApplicationRoutes:
+class ApplicationRoutes(ComponentRoutes[ApplicationService]):
     """HTTP binding of one :class:`ApplicationService`: auth, parsing, problems, headers."""
-
-    def __init__(self, service: ApplicationService, context: AppContext) -> None:
-        self.service = service
-        self.context = context
-        self.auth = context.authenticator
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -561,143 +485,149 @@ class ApplicationRoutes:
             ),
         ]
 
+    def validate_body(self, schema: str, body: Any) -> None:
+        validate(schema, body)  # looked up at call time, so a patched ``validate`` takes effect
+
+    def problem(self, exc: DomainError) -> ProblemError:
+        if isinstance(exc, PreconditionFailedError):
+            return ProblemError(
+                ProblemType.PRECONDITION_FAILED,
+                "If-Match does not match the application's current ETag; GET it again and retry",
+            )
+        if isinstance(exc, TransitionNotAllowedError):
+            allowed = self.service.transitions.get(exc.current, frozenset())
+            options = allowed_values_text(allowed) if allowed else "nothing (final status)"
+            return ProblemError(
+                ProblemType.CONFLICT,
+                f"the application is {exc.current!r}; it can move to {options}, not {exc.to!r}",
+            )
+        return super().problem(exc)
+
     async def collection(self, request: Request) -> Response:
         """One route per path, so a 405 names every allowed method in ``Allow``."""
         if request.method == "POST":
             return await self.create_application(request)
         return await self.list_applications(request)
 
-    async def _json_body(self, request: Request) -> Any:
-        settings = self.context.settings
-        return await read_json(request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
-
-    @staticmethod
-    def _location(request: Request, application_id: str) -> str:
-        return f"{request.scope.get('root_path', '')}/applications/{quote(application_id, safe='')}"
-
     async def create_application(self, request: Request) -> Response:
-        principal = self.auth.require(request, SCOPE_WRITE)
-        key = request.headers.get("idempotency-key")
-        if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
-            raise ProblemError(
-                ProblemType.BAD_REQUEST,
-                f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} characters",
-            )
-        body = await self._json_body(request)
-        await run_in_threadpool(validate, SUBMISSION_SCHEMA, body)
-        try:
-            created = await run_in_threadpool(
-                self.service.create, principal.municipality, body, idempotency_key=key
-            )
-        except IdempotencyKeyReusedError:
-            raise ProblemError(
-                ProblemType.IDEMPOTENCY_KEY_REUSE,
-                "this Idempotency-Key was already used with a different request body",
-            ) from None
+        principal = self.principal(request, SCOPE_WRITE)
+        key = parse_idempotency_key(request)
+        body = await self.valid_body(request, self.service.api.submission_schema)
+        created = await self.call(self.service.create, principal.municipality, body, idempotency_key=key)
         representation = created.representation
-        return json_response(
-            representation.body,
-            201,
-            {
-                "Location": self._location(request, representation.application_id),
-                "ETag": representation.etag,
-            },
-        )
+        location = self.url(request, "applications", representation.resource_id)
+        return representation_response(representation, status=201, location=location)
 
     async def get_application(self, request: Request) -> Response:
-        principal = self.auth.require(request, SCOPE_READ)
+        principal = self.principal(request, SCOPE_READ)
         application_id: str = request.path_params["id"]
-        try:
-            representation = await run_in_threadpool(self.service.get, principal.municipality, application_id)
-        except ApplicationNotFoundError:
-            raise _not_found(application_id) from None
-        return json_response(representation.body, 200, {"ETag": representation.etag})
+        representation = await self.call(self.service.get, principal.municipality, application_id)
+        return representation_response(representation)
 
     async def list_applications(self, request: Request) -> Response:
-        principal = self.auth.require(request, SCOPE_READ)
-        status = _enum_query(request, "status", STATUSES)
-        type_ = _enum_query(request, "type", TYPES)
-        limit = _parse_limit(single_query_value(request, "limit"))
-        fingerprint = _filter_fingerprint(principal.municipality, status, type_)
+        principal = self.principal(request, SCOPE_READ)
+        status = enum_query(request, "status", STATUSES)
+        type_ = enum_query(request, "type", TYPES)
+        limit = parse_limit(single_query_value(request, "limit"))
+        since = self._submitted_since(request)
+        fingerprint = _filter_fingerprint(principal.municipality, status, type_, since)
         cursor = single_query_value(request, "cursor")
         after = 0
         if cursor is not None:
             # Another kommune's id (or an unknown one) is the same 400 as garbage: nothing revealed.
-            position = await run_in_threadpool(
+            position = await self.call(
                 self.service.position_of, principal.municipality, decode_cursor(cursor, fingerprint)
             )
             if position is None:
                 raise invalid_cursor()
             after = position
-        page = await run_in_threadpool(
-            self.service.list_page,
-            principal.municipality,
-            status=status,
-            type=type_,
-            after_seq=after,
-            limit=limit,
+        filters: dict[str, Any] = {"status": status, "type": type_}
+        if since is not None:  # only then, so services written for 1.0 keep working
+            filters["submitted_since"] = since
+        page = await self.call(
+            self.service.list_page, principal.municipality, **filters, after_seq=after, limit=limit
         )
-        next_link = None
-        if page.has_more and page.last_id is not None:
-            query: dict[str, str | int] = {"limit": limit}
-            if status is not None:
-                query["status"] = status
-            if type_ is not None:
-                query["type"] = type_
-            query["cursor"] = encode_cursor(page.last_id, fingerprint)
-            next_link = f"{request.url.path}?{urlencode(query)}"
-        return json_response({"items": page.items, "next": next_link})
+        query: dict[str, str | int] = {"limit": limit}
+        if status is not None:
+            query["status"] = status
+        if type_ is not None:
+            query["type"] = type_
+        if since is not None:
+            query["submittedSince"] = since  # normalised: the same instant, the same fingerprint
+        return page_response(
+            request,
+            page.items,
+            has_more=page.has_more,
+            last_key=page.last_id,
+            query=query,
+            fingerprint=fingerprint,
+            member=CURSOR_MEMBER,
+        )
+
+    def _submitted_since(self, request: Request) -> str | None:
+        """``submittedSince`` as a stored-form bound; None where absent or not in this version."""
+        raw = single_query_value(request, "submittedSince") if self.service.api.submitted_since else None
+        if raw is None:
+            return None
+        try:
+            return since_bound(raw)
+        except ValueError:
+            raise ProblemError(
+                ProblemType.BAD_REQUEST,
+                f"submittedSince must be an RFC 3339 date-time with an offset, got {shorten(repr(raw), 80)}",
+            ) from None
 
     async def transition_application(self, request: Request) -> Response:
         # Scope first, independent of the body: a caller with neither scope learns nothing more.
-        principal = self.auth.require(request, SCOPE_WRITE, SCOPE_DECIDE)
+        principal = self.principal(request, SCOPE_WRITE, SCOPE_DECIDE)
         application_id: str = request.path_params["id"]
         if_match = IfMatch.parse(request.headers.get("if-match"))
-        body = await self._json_body(request)
-        await run_in_threadpool(validate, TRANSITION_SCHEMA, body)
+        body = await self.valid_body(request, self.service.api.transition_schema)
         to: str = body["to"]
         require_scope(principal, self.service.transition_scopes[to])
-        try:
-            representation = await run_in_threadpool(
-                self.service.transition,
-                principal.municipality,
-                application_id,
-                to,
-                note=body.get("note"),
-                if_match=if_match,
-            )
-        except ApplicationNotFoundError:
-            raise _not_found(application_id) from None
-        except PreconditionFailedError:
-            raise ProblemError(
-                ProblemType.PRECONDITION_FAILED,
-                "If-Match does not match the application's current ETag; GET it again and retry",
-            ) from None
-        except TransitionNotAllowedError as exc:
-            allowed = self.service.transitions.get(exc.current, frozenset())
-            options = allowed_values_text(allowed) if allowed else "nothing (final status)"
-            raise ProblemError(
-                ProblemType.CONFLICT,
-                f"the application is {exc.current!r}; it can move to {options}, not {exc.to!r}",
-            ) from None
-        return json_response(representation.body, 200, {"ETag": representation.etag})
+        representation = await self.call(
+            self.service.transition,
+            principal.municipality,
+            application_id,
+            to,
+            note=body.get("note"),
+            if_match=if_match,
+        )
+        return representation_response(representation)
 
 
-def _not_found(application_id: str) -> ProblemError:
-    shown = application_id if len(application_id) <= 64 else application_id[:64] + "..."
-    return ProblemError(ProblemType.NOT_FOUND, f"no application {shown!r}")
-
-
-ServiceFactory = Callable[[Database, Clock], ApplicationService]
+ServiceFactory = Callable[[Database, Clock, ApiVersion], ApplicationService]
 
 
 class ApplicationComponent(ServedComponent):
-    """The application@1.0 plug-in."""
+    """The application plug-in, as one version: ``ApplicationComponent(version="1.1")``.
+
+    Every version shares the ``applications`` table, so every version migrates it under
+    the owner it has had since 1.0 was the only version (``migration_owner``).
+    """
 
     name = NAME
     version = VERSION
     migrations: Sequence[Migration] = MIGRATIONS
+    migration_owner = MIGRATION_OWNER
     default_service = staticmethod(ApplicationService)
+
+    def __init__(
+        self,
+        service_factory: ServiceFactory | None = None,
+        *,
+        classes: Sequence[str] | None = None,
+        version: str = VERSION,
+    ) -> None:
+        if version not in API_VERSIONS:
+            raise UsageError(f"the reference serves application {', '.join(API_VERSIONS)}, not {version}")
+        super().__init__(classes=classes)
+        self.version = version
+        self.api = API_VERSIONS[version]
+        self.make_service: ServiceFactory = service_factory or ApplicationService
+
+    def routes(self, context: AppContext) -> Sequence[BaseRoute]:
+        return self.build_routes(self.make_service(context.database, context.clock, self.api), context)
 
     def build_routes(self, service: ApplicationService, context: AppContext) -> Sequence[BaseRoute]:
         return ApplicationRoutes(service, context).routes()

@@ -55,6 +55,13 @@ class ComponentModule(Protocol):
         ...
 
 
+def migration_owner(component: ComponentModule) -> str:
+    """The name a component's migrations are recorded under: ``name@version``, unless it has a
+    ``migration_owner`` (versions of one component that share their tables share one owner)."""
+    owner = getattr(component, "migration_owner", None)
+    return owner if isinstance(owner, str) else f"{component.name}@{component.version}"
+
+
 class ServedComponent:
     """What every component plug-in shares: its service made per app, its claimed classes.
 

@@ -1,7 +1,8 @@
 """case-archive@1.0 data model: names, scopes, rules as data, tables, domain errors, stored rows.
 
 Shared by :mod:`.case_archive_service` (behaviour) and :mod:`.case_archive_routes`
-(HTTP); it knows neither.
+(HTTP); it knows neither. The errors and wire types every component shares are in
+:mod:`.shared`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
+from felles.reference.components.shared import DomainError
 from felles.reference.migrations import Migration, statements
 
 NAME = "case-archive"
@@ -143,19 +145,11 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 
 # --------------------------------------------------------------------------- domain errors
+# (not found, If-Match, Idempotency-Key reuse, unknown cursor: the shared ones in :mod:`.shared`)
 
 
-class CaseArchiveError(Exception):
-    """An operation the service refuses; the routes map each kind to a problem."""
-
-
-class NotFoundError(CaseArchiveError):
-    """No such object *for this kommune* (another kommune's is not found either)."""
-
-    def __init__(self, kind: str, object_id: str) -> None:
-        super().__init__(f"no {kind} {object_id!r}")
-        self.kind = kind
-        self.object_id = object_id
+class CaseArchiveError(DomainError):
+    """A refusal specific to the case archive; the routes map each kind to a problem."""
 
 
 class TransitionNotAllowedError(CaseArchiveError):
@@ -181,23 +175,7 @@ class VersionImmutableError(CaseArchiveError):
         self.number = number
 
 
-class PreconditionFailedError(CaseArchiveError):
-    """``If-Match`` did not match the current entity tag."""
-
-
-class IdempotencyKeyReusedError(CaseArchiveError):
-    """The key was first used with a different request body."""
-
-
-class InvalidCursorError(CaseArchiveError):
-    """A cursor names no case file of this kommune (forged, or from another kommune)."""
-
-
 # --------------------------------------------------------------------------- stored rows
-
-
-class ETagCondition(Protocol):
-    def matches(self, current: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -270,21 +248,6 @@ class StoredDocument:
     created_at: str
     version: int
     versions: tuple[StoredVersion, ...]
-
-
-@dataclass(frozen=True)
-class Representation:
-    """A resource as sent on the wire: exact body bytes and its entity tag."""
-
-    resource_id: str
-    body: bytes
-    etag: str
-
-
-@dataclass(frozen=True)
-class Created:
-    representation: Representation
-    replayed: bool
 
 
 @dataclass(frozen=True)

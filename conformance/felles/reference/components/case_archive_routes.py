@@ -4,36 +4,22 @@ Every handler checks the scope first (before reading the body, so a caller
 without it learns nothing more), then validates the body against the
 standard's own schema (422 with JSON Pointers), then calls the service in a
 worker thread and maps its domain errors to problems. Another kommune's
-objects are ``404``, never ``403``.
+objects are ``404``, never ``403``. That plumbing is :class:`.shared.ComponentRoutes`;
+this module adds the case archive's schemas, parsers and problems.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from typing import Any
 
 from referencing import Resource
 from referencing.jsonschema import DRAFT202012
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from felles.reference.components.application import (
-    DEFAULT_LIMIT,
-    MAX_CURSOR_LENGTH,
-    MAX_ERROR_DETAIL,
-    MAX_FIELD_ERRORS,
-    MAX_IDEMPOTENCY_KEY_LENGTH,
-    MAX_LIMIT,
-)
-from felles.reference.components.base import AppContext
 from felles.reference.components.case_archive_model import (
     NAME,
     SCOPE_READ,
@@ -41,25 +27,28 @@ from felles.reference.components.case_archive_model import (
     STATUSES,
     VERSION,
     Caller,
-    CaseArchiveError,
     CaseClosedError,
-    Created,
-    IdempotencyKeyReusedError,
-    InvalidCursorError,
-    NotFoundError,
-    PreconditionFailedError,
+    PageResult,
     TransitionNotAllowedError,
     VersionImmutableError,
 )
 from felles.reference.components.case_archive_service import CaseArchiveService
-from felles.reference.http import (
-    IfMatch,
-    allowed_values_text,
-    json_response,
-    read_json,
-    single_query_value,
+from felles.reference.components.shared import (
+    ComponentRoutes,
+    Created,
+    DomainError,
+    decode_cursor,
+    enum_query,
+    page_response,
+    parse_idempotency_key,
+    parse_limit,
+    query_fingerprint,
+    reject_field_errors,
+    representation_response,
+    shown_id,
 )
-from felles.reference.problems import FieldProblem, ProblemError, ProblemType
+from felles.reference.http import IfMatch, allowed_values_text, json_response, single_query_value
+from felles.reference.problems import ProblemError, ProblemType
 from felles.standard import default_registry, schema_uri
 from felles.standard.validation import FieldError, SchemaValidator, validator_for
 
@@ -75,8 +64,6 @@ MERGE_PATCH_MEDIA_TYPE = "application/merge-patch+json"
 
 #: ``variant`` -> the DocumentVersionInput branch (``$defs``) it selects.
 VERSION_BRANCHES: Mapping[str, str] = {"production": "ProductionVersion", "archive": "ArchiveVersion"}
-
-T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- validation
@@ -138,129 +125,22 @@ def body_errors(schema: str, body: Any) -> list[FieldError]:
     return sorted(set(errors))
 
 
-def _shorten(text: str, limit: int = MAX_ERROR_DETAIL) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def validate(schema: str, body: Any) -> None:
-    """422 with one pointer per invalid member; details shortened and the list capped."""
-    errors = body_errors(schema, body)
-    if not errors:
-        return
-    shown = [FieldProblem(e.pointer, _shorten(e.detail)) for e in errors[:MAX_FIELD_ERRORS]]
-    count = len(errors)
-    detail = f"{count} invalid member{'s' if count != 1 else ''}; see errors"
-    if count > MAX_FIELD_ERRORS:
-        detail += f" (first {MAX_FIELD_ERRORS} shown)"
-    raise ProblemError(ProblemType.VALIDATION, detail, errors=shown)
+    """422 with one pointer per invalid member; details shortened and the list capped.
+
+    Stays in this module: the mutant tests patch ``validator_for`` here.
+    """
+    reject_field_errors(body_errors(schema, body))
 
 
 # --------------------------------------------------------------------------- small parsers
 
 
-def parse_limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ProblemError(ProblemType.BAD_REQUEST, f"limit must be an integer 1-{MAX_LIMIT}, got {raw!r}")
-    return int(raw)
-
-
-def parse_idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise ProblemError(
-            ProblemType.BAD_REQUEST, f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} characters"
-        )
-    return key
-
-
-def _fingerprint(*parts: str) -> str:
-    """Binds a cursor to the query it was minted for (tenant, filter, parent)."""
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
-
-
-def encode_cursor(after: str | int, fingerprint: str) -> str:
-    """An opaque cursor: the key of the page's last item and the query's fingerprint."""
-    raw = json.dumps({"k": after, "f": fingerprint}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def invalid_cursor() -> ProblemError:
-    return ProblemError(
-        ProblemType.BAD_REQUEST, "cursor is not valid for this query; take it from a next link"
-    )
-
-
-def decode_cursor(cursor: str, fingerprint: str, kind: type[T]) -> T:
-    """The key to continue after (a case file id or an entry number); 400 for anything not
-    minted for this query."""
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        raise invalid_cursor()
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        document = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError, RecursionError):
-        raise invalid_cursor() from None
-    if not isinstance(document, dict) or document.get("f") != fingerprint:
-        raise invalid_cursor()
-    after = document.get("k")
-    if type(after) is not kind or (isinstance(after, int) and after < 0) or after == "":
-        raise invalid_cursor()
-    return after
-
-
-def _shown(value: str) -> str:
-    return value if len(value) <= 64 else value[:64] + "..."
-
-
-def problem_for(exc: CaseArchiveError, service: CaseArchiveService) -> ProblemError:
-    """The one mapping from domain refusals to problems."""
-    if isinstance(exc, NotFoundError):
-        return ProblemError(ProblemType.NOT_FOUND, f"no {exc.kind} {_shown(exc.object_id)!r}")
-    if isinstance(exc, PreconditionFailedError):
-        return ProblemError(
-            ProblemType.PRECONDITION_FAILED,
-            "If-Match does not match the current ETag; GET the resource again and retry",
-        )
-    if isinstance(exc, TransitionNotAllowedError):
-        allowed = service.transitions.get(exc.current, frozenset())
-        options = allowed_values_text(allowed) if allowed else "nothing"
-        return ProblemError(
-            ProblemType.CONFLICT,
-            f"the case file is {exc.current!r}; it can move to {options}, not {exc.to!r}",
-        )
-    if isinstance(exc, CaseClosedError):
-        return ProblemError(
-            ProblemType.CONFLICT,
-            f"case file {exc.case_number} is closed; reopen it before adding or changing content",
-        )
-    if isinstance(exc, VersionImmutableError):
-        return ProblemError(
-            ProblemType.CONFLICT,
-            f"archived document versions are immutable (version {exc.number} is an archive version); "
-            "add a new version instead",
-        )
-    if isinstance(exc, InvalidCursorError):
-        return invalid_cursor()
-    if isinstance(exc, IdempotencyKeyReusedError):
-        return ProblemError(
-            ProblemType.IDEMPOTENCY_KEY_REUSE,
-            "this Idempotency-Key was already used with a different request body",
-        )
-    raise exc  # pragma: no cover - every domain error is mapped above
-
-
 # --------------------------------------------------------------------------- routes
 
 
-class CaseArchiveRoutes:
+class CaseArchiveRoutes(ComponentRoutes[CaseArchiveService]):
     """HTTP binding of one :class:`CaseArchiveService`."""
-
-    def __init__(self, service: CaseArchiveService, context: AppContext) -> None:
-        self.service = service
-        self.context = context
-        self.auth = context.authenticator
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -296,28 +176,32 @@ class CaseArchiveRoutes:
     # ---- plumbing
 
     def _caller(self, request: Request, scope: str) -> Caller:
-        return self.service.caller(self.auth.require(request, scope))
+        return self.service.caller(self.principal(request, scope))
 
-    async def _json_body(self, request: Request) -> Any:
-        settings = self.context.settings
-        return await read_json(request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    def validate_body(self, schema: str, body: Any) -> None:
+        validate(schema, body)
 
-    async def _valid_body(self, request: Request, schema: str) -> Any:
-        body = await self._json_body(request)
-        await run_in_threadpool(validate, schema, body)
-        return body
-
-    async def _call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a service operation off the event loop; domain refusals become problems."""
-        try:
-            return await run_in_threadpool(operation, *args, **kwargs)
-        except CaseArchiveError as exc:
-            raise problem_for(exc, self.service) from None
-
-    @staticmethod
-    def _url(request: Request, *segments: str) -> str:
-        path = "/".join(quote(segment, safe="") for segment in segments)
-        return f"{request.scope.get('root_path', '')}/{path}"
+    def problem(self, exc: DomainError) -> ProblemError:
+        """Case-archive refusals; the common ones (404, 412, cursor, key reuse) in the base."""
+        if isinstance(exc, TransitionNotAllowedError):
+            allowed = self.service.transitions.get(exc.current, frozenset())
+            options = allowed_values_text(allowed) if allowed else "nothing"
+            return ProblemError(
+                ProblemType.CONFLICT,
+                f"the case file is {exc.current!r}; it can move to {options}, not {exc.to!r}",
+            )
+        if isinstance(exc, CaseClosedError):
+            return ProblemError(
+                ProblemType.CONFLICT,
+                f"case file {exc.case_number} is closed; reopen it before adding or changing content",
+            )
+        if isinstance(exc, VersionImmutableError):
+            return ProblemError(
+                ProblemType.CONFLICT,
+                f"archived document versions are immutable (version {exc.number} is an archive version); "
+                "add a new version instead",
+            )
+        return super().problem(exc)
 
     # ---- case files
 
@@ -330,61 +214,49 @@ class CaseArchiveRoutes:
     async def create_case(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_WRITE)
         key = parse_idempotency_key(request)
-        body = await self._valid_body(request, CASE_FILE_INPUT)
-        created = await self._call(self.service.create_case, caller, body, idempotency_key=key)
+        body = await self.valid_body(request, CASE_FILE_INPUT)
+        created = await self.call(self.service.create_case, caller, body, idempotency_key=key)
         return self._created_case(request, created)
 
-    def _created_case(self, request: Request, created: Created) -> Response:
+    def _created_case(self, request: Request, created: Created[Any]) -> Response:
         representation = created.representation
-        headers = {
-            "Location": self._url(request, "case-files", representation.resource_id),
-            "ETag": representation.etag,
-        }
-        return json_response(representation.body, 201, headers)
+        location = self.url(request, "case-files", representation.resource_id)
+        return representation_response(representation, status=201, location=location)
 
     async def list_cases(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)
-        status = single_query_value(request, "status")
-        if status is not None and status not in STATUSES:
-            raise ProblemError(
-                ProblemType.BAD_REQUEST,
-                f"status must be one of {allowed_values_text(STATUSES)}, got {status!r}",
-            )
+        status = enum_query(request, "status", STATUSES)
         limit = parse_limit(single_query_value(request, "limit"))
-        fingerprint = _fingerprint("case-files", caller.tenant, status or "")
+        fingerprint = query_fingerprint("case-files", caller.tenant, status or "")
         cursor = single_query_value(request, "cursor")
         after = decode_cursor(cursor, fingerprint, str) if cursor is not None else None
-        page = await self._call(self.service.list_cases, caller, status=status, after_id=after, limit=limit)
+        page = await self.call(self.service.list_cases, caller, status=status, after_id=after, limit=limit)
         query: dict[str, str | int] = {"limit": limit}
         if status is not None:
             query["status"] = status
-        return self._page(request, page.items, page.has_more, page.last_key, query, fingerprint)
+        return self._page(request, page, query, fingerprint)
 
     @staticmethod
-    def _page(
-        request: Request,
-        items: list[dict[str, Any]],
-        has_more: bool,
-        last_key: str | int | None,
-        query: dict[str, str | int],
-        fingerprint: str,
-    ) -> Response:
-        next_link = None
-        if has_more and last_key is not None:
-            query["cursor"] = encode_cursor(last_key, fingerprint)
-            next_link = f"{request.url.path}?{urlencode(query)}"
-        return json_response({"items": items, "next": next_link})
+    def _page(request: Request, page: PageResult, query: dict[str, str | int], fingerprint: str) -> Response:
+        return page_response(
+            request,
+            page.items,
+            has_more=page.has_more,
+            last_key=page.last_key,
+            query=query,
+            fingerprint=fingerprint,
+        )
 
     async def get_case(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)
-        representation = await self._call(self.service.get_case, caller, request.path_params["id"])
-        return json_response(representation.body, 200, {"ETag": representation.etag})
+        representation = await self.call(self.service.get_case, caller, request.path_params["id"])
+        return representation_response(representation)
 
     async def transition(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_WRITE)
         if_match = IfMatch.parse(request.headers.get("if-match"))
-        body = await self._valid_body(request, TRANSITION)
-        representation = await self._call(
+        body = await self.valid_body(request, TRANSITION)
+        representation = await self.call(
             self.service.transition,
             caller,
             request.path_params["id"],
@@ -392,22 +264,22 @@ class CaseArchiveRoutes:
             note=body.get("note"),
             if_match=if_match,
         )
-        return json_response(representation.body, 200, {"ETag": representation.etag})
+        return representation_response(representation)
 
     async def audit(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)
-        events = await self._call(self.service.audit_trail, caller, request.path_params["id"])
+        events = await self.call(self.service.audit_trail, caller, request.path_params["id"])
         return json_response({"items": events})
 
     async def export(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)
-        return json_response(await self._call(self.service.export_case, caller, request.path_params["id"]))
+        return json_response(await self.call(self.service.export_case, caller, request.path_params["id"]))
 
     async def import_case(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_WRITE)
         key = parse_idempotency_key(request)
-        body = await self._valid_body(request, CASE_EXPORT)
-        created = await self._call(self.service.import_case, caller, body, idempotency_key=key)
+        body = await self.valid_body(request, CASE_EXPORT)
+        created = await self.call(self.service.import_case, caller, body, idempotency_key=key)
         return self._created_case(request, created)
 
     # ---- registry entries
@@ -419,70 +291,68 @@ class CaseArchiveRoutes:
 
     async def create_entry(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_WRITE)
-        body = await self._valid_body(request, REGISTRY_ENTRY_INPUT)
-        view = await self._call(self.service.create_entry, caller, request.path_params["id"], body)
+        body = await self.valid_body(request, REGISTRY_ENTRY_INPUT)
+        view = await self.call(self.service.create_entry, caller, request.path_params["id"], body)
         return json_response(
-            view.body, 201, {"Location": self._url(request, "registry-entries", view.entry_id)}
+            view.body, 201, {"Location": self.url(request, "registry-entries", view.entry_id)}
         )
 
     async def list_entries(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)
         case_id: str = request.path_params["id"]
         limit = parse_limit(single_query_value(request, "limit"))
-        fingerprint = _fingerprint("registry-entries", caller.tenant, case_id)
+        fingerprint = query_fingerprint("registry-entries", caller.tenant, case_id)
         cursor = single_query_value(request, "cursor")
         after = decode_cursor(cursor, fingerprint, int) if cursor is not None else 0
-        page = await self._call(self.service.list_entries, caller, case_id, after_number=after, limit=limit)
-        return self._page(request, page.items, page.has_more, page.last_key, {"limit": limit}, fingerprint)
+        page = await self.call(self.service.list_entries, caller, case_id, after_number=after, limit=limit)
+        return self._page(request, page, {"limit": limit}, fingerprint)
 
     async def get_entry(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)
-        view = await self._call(self.service.get_entry, caller, request.path_params["id"])
+        view = await self.call(self.service.get_entry, caller, request.path_params["id"])
         return json_response(view.body)
 
     # ---- documents
 
     async def create_document(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_WRITE)
-        body = await self._valid_body(request, DOCUMENT_INPUT)
-        representation = await self._call(
+        body = await self.valid_body(request, DOCUMENT_INPUT)
+        representation = await self.call(
             self.service.create_document, caller, request.path_params["id"], body
         )
-        headers = {
-            "Location": self._url(request, "documents", representation.resource_id),
-            "ETag": representation.etag,
-        }
-        return json_response(representation.body, 201, headers)
+        location = self.url(request, "documents", representation.resource_id)
+        return representation_response(representation, status=201, location=location)
 
     async def get_document(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)
-        representation = await self._call(self.service.get_document, caller, request.path_params["id"])
-        return json_response(representation.body, 200, {"ETag": representation.etag})
+        representation = await self.call(self.service.get_document, caller, request.path_params["id"])
+        return representation_response(representation)
 
     async def add_version(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_WRITE)
-        body = await self._valid_body(request, DOCUMENT_VERSION_INPUT)
+        body = await self.valid_body(request, DOCUMENT_VERSION_INPUT)
         document_id: str = request.path_params["id"]
-        representation = await self._call(self.service.add_version, caller, document_id, body)
+        representation = await self.call(self.service.add_version, caller, document_id, body)
         # The new version has no URL of its own to GET; Location names its document.
-        headers = {"Location": self._url(request, "documents", document_id), "ETag": representation.etag}
-        return json_response(representation.body, 201, headers)
+        location = self.url(request, "documents", document_id)
+        return representation_response(representation, status=201, location=location)
 
     async def patch_version(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_WRITE)
         _require_merge_patch(request)
         if_match = IfMatch.parse(request.headers.get("if-match"))
-        body = await self._valid_body(request, DOCUMENT_VERSION_PATCH)
+        body = await self.valid_body(request, DOCUMENT_VERSION_PATCH)
         document_id: str = request.path_params["id"]
         raw_number: str = request.path_params["number"]
         if not raw_number.isascii() or not raw_number.isdigit() or len(raw_number) > 9:
             raise ProblemError(
-                ProblemType.NOT_FOUND, f"no document version {_shown(document_id)!r}/{_shown(raw_number)!r}"
+                ProblemType.NOT_FOUND,
+                f"no document version {shown_id(document_id)!r}/{shown_id(raw_number)!r}",
             )
-        representation = await self._call(
+        representation = await self.call(
             self.service.patch_version, caller, document_id, int(raw_number), body, if_match=if_match
         )
-        return json_response(representation.body, 200, {"ETag": representation.etag})
+        return representation_response(representation)
 
 
 def _require_merge_patch(request: Request) -> None:

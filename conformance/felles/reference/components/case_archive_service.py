@@ -16,16 +16,13 @@ versions (*dokumentobjekt*, variantformat P/A), the audit trail the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, ClassVar
 
 from felles.reference.auth import Principal
-from felles.reference.components.application import format_timestamp, request_fingerprint
 from felles.reference.components.base import Clock, utc_now
 from felles.reference.components.case_archive_model import (
     ALLOWED_TRANSITIONS,
@@ -46,15 +43,8 @@ from felles.reference.components.case_archive_model import (
     VERSION,
     Caller,
     CaseClosedError,
-    Created,
     EntryView,
-    ETagCondition,
-    IdempotencyKeyReusedError,
-    InvalidCursorError,
-    NotFoundError,
     PageResult,
-    PreconditionFailedError,
-    Representation,
     StoredCase,
     StoredDocument,
     StoredEntry,
@@ -64,20 +54,21 @@ from felles.reference.components.case_archive_model import (
     case_row,
     entry_row,
 )
+from felles.reference.components.shared import (
+    Created,
+    ETagCondition,
+    InvalidCursorError,
+    NotFoundError,
+    PreconditionFailedError,
+    Representation,
+    create_idempotently,
+    entity_tag,
+    format_timestamp,
+    json_text,
+    later,
+)
 from felles.reference.http import render_json
-from felles.reference.storage import Database, IdempotencyStore, StoredResponse
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
-
-
-def _later(first: str, second: str) -> str:
-    """The later of two RFC 3339 instants, so recorded times never go backwards."""
-    return max(first, second, key=datetime.fromisoformat)
-
+from felles.reference.storage import Database, IdempotencyStore
 
 # --------------------------------------------------------------------------- service
 
@@ -180,7 +171,7 @@ class CaseArchiveService:
             "SELECT at FROM case_audit_events WHERE case_seq = ? ORDER BY seq DESC LIMIT 1", (case_seq,)
         ).fetchone()
         if last is not None:
-            at = _later(at, str(last[0]))
+            at = later(at, str(last[0]))
         connection.execute(
             "INSERT INTO case_audit_events (case_seq, at, actor, action, object_id, detail) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -192,12 +183,10 @@ class CaseArchiveService:
 
     def case_etag(self, case: StoredCase) -> str:
         """Strong, opaque, different after every change (the version counter is part of it)."""
-        digest = hashlib.sha256(f"case:{case.id}:{case.version}".encode()).hexdigest()[:32]
-        return f'"{digest}"'
+        return entity_tag("case", case.id, case.version)
 
     def document_etag(self, document: StoredDocument) -> str:
-        digest = hashlib.sha256(f"document:{document.id}:{document.version}".encode()).hexdigest()[:32]
-        return f'"{digest}"'
+        return entity_tag("document", document.id, document.version)
 
     def case_resource(self, case: StoredCase) -> dict[str, Any]:
         return {
@@ -375,7 +364,7 @@ class CaseArchiveService:
             year,
             self.next_case_sequence(connection, tenant, year),
             status,
-            _dumps(case_input),
+            json_text(case_input),
             now,
             now,
             now if status == "closed" else None,
@@ -397,7 +386,7 @@ class CaseArchiveService:
             case.seq,
             self.next_entry_number(connection, case.seq),
             ENTRY_STATUS,
-            _dumps(entry_input),
+            json_text(entry_input),
             self.now(),
         )
         cursor = connection.execute(
@@ -428,7 +417,7 @@ class CaseArchiveService:
         connection.execute(
             "INSERT INTO case_document_versions (document_seq, version_number, input_json, created_at) "
             "VALUES (?, ?, ?, ?)",
-            (document_seq, number, _dumps(version_input), self.now()),
+            (document_seq, number, json_text(version_input), self.now()),
         )
         return number
 
@@ -439,7 +428,7 @@ class CaseArchiveService:
 
     def create_case(
         self, caller: Caller, case_input: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> Created:
+    ) -> Created[Representation]:
         """Opprette saksmappe: number, store and log in one write transaction."""
 
         def create(connection: sqlite3.Connection) -> StoredCase:
@@ -458,34 +447,18 @@ class CaseArchiveService:
         body: Any,
         idempotency_key: str | None,
         create: Callable[[sqlite3.Connection], StoredCase],
-    ) -> Created:
+    ) -> Created[Representation]:
         """Run ``create`` once per key; a repeat with the same body replays the first answer."""
-        fingerprint = request_fingerprint(body)
-        with self.database.transaction(write=True) as connection:
-            if idempotency_key is not None:
-                stored = keys.lookup(connection, caller.tenant, idempotency_key)
-                if stored is not None:
-                    if stored.request_hash != fingerprint:
-                        raise IdempotencyKeyReusedError(idempotency_key)
-                    replay = Representation(stored.resource_id, stored.body, stored.headers["ETag"])
-                    return Created(replay, replayed=True)
-            case = create(connection)
-            representation = self.represent_case(case)
-            if idempotency_key is not None:
-                keys.save(
-                    connection,
-                    caller.tenant,
-                    idempotency_key,
-                    StoredResponse(
-                        request_hash=fingerprint,
-                        status=201,
-                        body=representation.body,
-                        headers={"ETag": representation.etag},
-                        resource_id=case.id,
-                    ),
-                    created_at=case.created_at,
-                )
-        return Created(representation, replayed=False)
+        return create_idempotently(
+            self.database,
+            keys,
+            caller.tenant,
+            body,
+            idempotency_key,
+            insert=create,
+            represent=self.represent_case,
+            replay=Representation.from_stored,
+        )
 
     def get_case(self, caller: Caller, case_id: str) -> Representation:
         with self.database.connection() as connection:
@@ -545,7 +518,7 @@ class CaseArchiveService:
                 raise PreconditionFailedError(case_id)
             if not self.is_allowed(case.status, to):
                 raise TransitionNotAllowedError(case.status, to)
-            at = _later(self.now(), case.updated_at)
+            at = later(self.now(), case.updated_at)
             updated = connection.execute(
                 "UPDATE case_files SET status = ?, updated_at = ?, closed_at = ?, version = version + 1 "
                 "WHERE seq = ? AND version = ?",
@@ -654,7 +627,7 @@ class CaseArchiveService:
             connection.execute(
                 "UPDATE case_document_versions SET input_json = ? "
                 "WHERE document_seq = ? AND version_number = ?",
-                (_dumps(merged), document.seq, number),
+                (json_text(merged), document.seq, number),
             )
             self._bump_document(connection, document.seq)
             detail = f"version {number}: {', '.join(sorted(patch))} changed"
@@ -714,7 +687,7 @@ class CaseArchiveService:
 
     def import_case(
         self, caller: Caller, export: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> Created:
+    ) -> Created[Representation]:
         """Mottak av arkivmelding: all of it in one transaction, or nothing."""
         return self._idempotent(
             self.import_keys,

@@ -1,4 +1,4 @@
-"""Checks for application@1.0 (spec/application/1.0/index.md).
+"""Checks for application@1.0 and @1.1 (spec/application/<version>/index.md).
 
 One function per requirement; each is marked with the requirement it proves
 and may only fail when the system under test breaks that requirement.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -70,9 +70,11 @@ def create(api: ApiClient, payload: Any, **kwargs: Any) -> Response:
     return api.post(COLLECTION, payload, **kwargs)
 
 
-def create_ok(api: ApiClient, gen: Generators, payload: Any) -> tuple[Response, dict[str, Any]]:
+def create_ok(
+    api: ApiClient, gen: Generators, payload: Any, **kwargs: Any
+) -> tuple[Response, dict[str, Any]]:
     """Submit ``payload`` and insist it was created; returns the response and its body."""
-    response = create(api, payload)
+    response = create(api, payload, **kwargs)
     expect_status(response, 201)
     body = expect_json_body(response, gen.validator("Application"))
     return response, dict(body)
@@ -324,12 +326,114 @@ def check_filters(api: ApiClient, gen: Generators, examples: Examples) -> None:
             expect(not wrong, f"filter {key}={value} returned non-matching applications {wrong[:5]}")
             expect(must_have <= ids, f"filter {key}={value} left out {sorted(must_have - ids)}")
             expect(not (must_not & ids), f"filter {key}={value} included {sorted(must_not & ids)}")
+            _expect_filter_kept_on_next_page(api, gen, params)
 
     attempt()
 
 
+def _expect_filter_kept_on_next_page(api: ApiClient, gen: Generators, params: dict[str, str | int]) -> None:
+    """One page of 1 and its next link: the second page must still be filtered."""
+    start = api.get(COLLECTION, params={**params, "limit": 1})
+    expect_status(start, 200)
+    first = expect_json_body(start, gen.validator("ApplicationPage"))
+    if first["next"] is None:
+        return
+    response = api.get(api.resolve(first["next"], start.url))
+    expect_status(response, 200)
+    page = expect_json_body(response, gen.validator("ApplicationPage"))
+    key, value = next(iter(params.items()))
+    wrong = [
+        item["id"]
+        for item in page["items"]
+        if (item["submission"]["type"] if key == "type" else item["status"]) != value
+    ]
+    expect(not wrong, f"the next link of a list filtered by {key}={value} served {wrong[:5]}, unfiltered")
+
+
 def _all_items(api: ApiClient, gen: Generators, params: dict[str, str | int]) -> list[dict[str, Any]]:
     return walk_pages(api, COLLECTION, gen.validator("ApplicationPage"), params)
+
+
+# Added in 1.1: run only against versions whose spec lists them (see plugin.applicable).
+
+
+def draw_one(examples: Examples, strategy: st.SearchStrategy[Any]) -> Any:
+    """One value of ``strategy``, drawn under the run's seed, for a check whose payload is
+    incidental: the check then fails on that payload as it is, with no shrinking to replay."""
+    drawn: list[Any] = []
+
+    @examples(max_examples=1)
+    @given(value=strategy)
+    def draw(value: Any) -> None:
+        drawn.append(value)
+
+    draw()
+    return drawn[-1]
+
+
+def _instant_text(instant: datetime, hours: int = 0) -> str:
+    """RFC 3339 text of ``instant`` at a UTC offset of ``hours`` (the same instant)."""
+    return instant.astimezone(timezone(timedelta(hours=hours))).isoformat()
+
+
+@requirement("/req/application/core/submitted-since")
+def check_submitted_since(api: ApiClient, gen: Generators, examples: Examples) -> None:
+    """submittedSince lists exactly the applications submitted at or after the instant, whatever
+    its UTC offset, and keeps doing so across pages; a value that is no date-time is a 400."""
+
+    # One payload submitted three times: what is filtered is the submission time, not the content.
+    payload = draw_one(examples, gen.valid(SUBMISSION))
+    created = [create_ok(api, gen, payload)[1] for _ in range(3)]
+    when = {str(c["id"]): parse_instant(c["createdAt"], "createdAt") for c in created}
+    pivot = when[str(created[1]["id"])]
+    cases: list[tuple[str, str, int]] = [
+        ("createdAt as served", str(created[1]["createdAt"]), 100),
+        ("the same instant at +01:00", _instant_text(pivot, 1), 100),
+        ("1 ms later", _instant_text(pivot + timedelta(milliseconds=1)), 100),
+        ("paged 2 at a time", str(created[0]["createdAt"]), 2),
+    ]
+    for what, since_text, limit in cases:
+        since = parse_instant(since_text, "submittedSince")
+        listed = _all_items(api, gen, {"submittedSince": since_text, "limit": limit})
+        query = f"submittedSince={since_text} ({what})"
+        early = [i["id"] for i in listed if parse_instant(i["createdAt"], "createdAt") < since]
+        expect(not early, f"{query} returned applications submitted before it: {early[:5]}")
+        ids = {str(item["id"]) for item in listed}
+        left_out = sorted(i for i, at in when.items() if at >= since and i not in ids)
+        expect(not left_out, f"{query} left out applications submitted at or after it: {left_out}")
+    combined = _all_items(api, gen, {"submittedSince": created[0]["createdAt"], "status": "granted"})
+    wrong = [i["id"] for i in combined if i["status"] != "granted"]
+    expect(not wrong, f"submittedSince with status=granted returned non-granted applications {wrong[:5]}")
+    for bad in ("yesterday", "2027-02-30T00:00:00Z", "2027-03-01T00:00:00", "2027-03-01"):
+        response = api.get(COLLECTION, params={"submittedSince": bad})
+        expect(
+            response.status_code == 400,
+            f"submittedSince={bad} was answered {response.status_code}, not 400",
+        )
+        expect_problem(response, 400)
+
+
+@requirement("/req/application/core/priority-bases")
+def check_priority_bases_as_sent(api: ApiClient, gen: Generators, examples: Examples) -> None:
+    """priorityBases comes back as sent (order and empty list kept), a deprecated priorityBasis
+    beside it unchanged too."""
+    kindergarten = gen.valid(SUBMISSION).filter(lambda p: p["type"] == "kindergarten-place")
+    cases: list[dict[str, Any]] = [
+        {"priorityBases": ["disability", "child-welfare"]},
+        {"priorityBases": ["child-welfare", "disability"]},
+        {"priorityBases": []},
+        {"priorityBases": ["disability"], "priorityBasis": "child-welfare"},
+    ]
+
+    payload = draw_one(examples, kindergarten)
+    for members in cases:
+        sent = {k: v for k, v in payload.items() if k not in ("priorityBases", "priorityBasis")}
+        sent.update(members)
+        _, created = create_ok(api, gen, sent)
+        _, stored = fetch(api, gen, created["id"])
+        for where, submission in (("201 response", created["submission"]), ("GET", stored["submission"])):
+            got = {k: submission[k] for k in ("priorityBases", "priorityBasis") if k in submission}
+            expect(got == members, f"sent {members}; the {where} of {item_path(created['id'])} has {got}")
 
 
 @requirement("/req/application/core/idempotency")
@@ -380,19 +484,32 @@ def check_idempotency_key_reuse(api: ApiClient, gen: Generators, examples: Examp
 
 
 @requirement("/req/application/core/timestamps")
-def check_timestamps_are_true(api: ApiClient, gen: Generators, examples: Examples) -> None:
+def check_timestamps_are_true(
+    api: ApiClient, gen: Generators, run_config: RunConfig, examples: Examples
+) -> None:
     @examples(max_examples=3)
     @given(payload=gen.valid(SUBMISSION))
     def attempt(payload: Any) -> None:
         sent = datetime.now(UTC)
         _, body = create_ok(api, gen, payload)
-        for name in ("createdAt", "updatedAt"):
-            stamp = parse_instant(body[name], name)
+        stamps = [("createdAt", body["createdAt"]), ("updatedAt", body["updatedAt"])]
+        stamps += [(f"history[{i}].at", entry["at"]) for i, entry in enumerate(body["history"])]
+        for name, value in stamps:
+            stamp = parse_instant(value, name)
             skew = abs((stamp - sent).total_seconds())
             expect(
                 skew <= 300,
-                f"{name} {body[name]} is {skew:.0f} s away from the time of the request "
+                f"{name} {value} is {skew:.0f} s away from the time of the request "
                 f"({sent:%Y-%m-%dT%H:%M:%SZ})",
+            )
+        if "lifecycle" in run_config.classes_to_test:
+            # updatedAt is the instant of the last change: never before the last transition.
+            expect_status(transition(api, body["id"], "received"), 200)
+            _, stored = fetch(api, gen, body["id"])
+            last = stored["history"][-1]["at"]
+            expect(
+                parse_instant(stored["updatedAt"], "updatedAt") >= parse_instant(last, "history[].at"),
+                f"after a transition at {last} updatedAt is still {stored['updatedAt']}",
             )
 
     attempt()
@@ -692,6 +809,20 @@ def check_tenant_isolation(
         expect(
             theirs not in all_ids(api, gen, {"limit": 100}),
             "this kommune's list includes another kommune's application",
+        )
+        for params in ({"status": "submitted"}, {"type": payload["type"]}):
+            expect(
+                mine not in all_ids(other, gen, {**params, "limit": 100}),
+                f"another kommune's list filtered by {params} includes this kommune's application",
+            )
+        # Idempotency keys are the caller's: the same key from another kommune is another request.
+        key = str(uuid.uuid4())
+        keyed = create_ok(api, gen, payload, headers={"Idempotency-Key": key})[1]["id"]
+        retried = create(other, payload, headers={"Idempotency-Key": key})
+        leaked = retried.status_code < 300 and retried.json().get("id") == keyed
+        expect(
+            not leaked,
+            f"another kommune sending the same Idempotency-Key got this kommune's application {keyed} back",
         )
         _, stored = fetch(api, gen, mine)
         expect(stored["status"] == "submitted", "another kommune changed this kommune's application")

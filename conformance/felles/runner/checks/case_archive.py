@@ -343,6 +343,7 @@ def check_audit_trail(api: ApiClient, gen: Generators, examples: Examples) -> No
     @examples(max_examples=1)
     @given(case=gen.valid("CaseFileInput"), entry=gen.valid("RegistryEntryInput"))
     def attempt(case: Any, entry: Any) -> None:
+        sent = datetime.now(UTC)
         case_id = create_case(api, gen, case)[1]["id"]
         entry_id = add_entry_ok(api, gen, case_id, entry)["id"]
         expect_status(transition(api, case_id, "closed"), 200)
@@ -361,6 +362,12 @@ def check_audit_trail(api: ApiClient, gen: Generators, examples: Examples) -> No
         expect(all(e["actor"].strip() for e in events), "an audit event has no actor")
         instants = [parse_instant(e["at"], "audit at") for e in events]
         expect(instants == sorted(instants), "audit events are not in time order")
+        # Every event here happened during this check; `at` is the true instant (common 1.0, Instants).
+        skewed = [e["at"] for e in events if abs((parse_instant(e["at"], "at") - sent).total_seconds()) > 300]
+        expect(
+            not skewed,
+            f"audit events stamped more than 5 minutes from when they happened ({sent:%H:%M:%SZ}): {skewed}",
+        )
 
     attempt()
 

@@ -1,0 +1,30 @@
+"""Every mutant the effectiveness benchmark runs: the per-requirement catalogue of
+``tests/mutants`` (whatever components it holds at the time) plus the vendor-style
+faults of this package."""
+
+from __future__ import annotations
+
+from tests.mutants.catalogue import MUTANTS as CATALOGUE
+from tests.mutants.kit import Mutant
+
+from benchmarks.mutants.application import APPLICATION_VENDOR_MUTANTS
+from benchmarks.mutants.case_archive import CASE_ARCHIVE_VENDOR_MUTANTS
+
+VENDOR_MUTANTS: tuple[Mutant, ...] = APPLICATION_VENDOR_MUTANTS + CASE_ARCHIVE_VENDOR_MUTANTS
+
+
+def all_mutants() -> tuple[Mutant, ...]:
+    """Catalogue first, then the vendor-style ones; names are unique across both."""
+    every = CATALOGUE + VENDOR_MUTANTS
+    names = [m.name for m in every]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ValueError(f"mutant names used twice: {duplicated}")
+    return every
+
+
+def find(name: str) -> Mutant:
+    for mutant in all_mutants():
+        if mutant.name == name:
+            return mutant
+    raise KeyError(name)
