@@ -46,6 +46,7 @@ from benchmarks.mutants import VENDOR_MUTANTS, all_mutants  # noqa: E402
 from benchmarks.mutants.equivalent import EQUIVALENT  # noqa: E402
 from felles.standard import Component, default_catalogue  # noqa: E402
 
+NOT_RUN = "no report"
 SERVE_MUTANT = [sys.executable, "-m", "benchmarks.mutants.serve"]
 SERVE_REFERENCE = [sys.executable, "-m", "tests.mutants.serve_reference"]
 
@@ -177,7 +178,8 @@ def run_mutant(mutant: Mutant, args: argparse.Namespace, baselines: dict[str, fr
         # Killed first elsewhere: does its own requirement's check fail too? (as tests/mutants proves)
         with server_process([*SERVE_MUTANT, mutant.name], secret) as root:
             own = run_felles(component, f"{root}/{component.name}/{component.version}", secret,
-                             args.examples, args.seed, requirement=mutant.kills)  # fmt: skip
+                             args.examples, args.seed, requirement=mutant.kills,
+                             stop_at_first_fail=False)  # one check: let it finish and report  # fmt: skip
         outcome.own_status = own["statuses"].get(mutant.kills, "?")
     elif outcome.on_target:
         outcome.own_status = "failed"
@@ -217,8 +219,12 @@ def schemathesis_baselines(
 # ---------------------------------------------------------------- false positives
 
 
-def false_positives(seeds: int, examples: int, jobs: int) -> list[tuple[int, int, list[str]]]:
-    """``felles test --reference`` (every component) with seeds 1..N: (seed, exit, not-passed)."""
+def false_positives(seeds: int, examples: int, jobs: int, first: int = 1) -> list[tuple[int, int, list[str]]]:
+    """``felles test --reference`` (every component) with N seeds: (seed, exit, not-passed).
+
+    A run that wrote no report (the suite could not run at all) is listed with its exit
+    code and message: that is not a false positive, and is counted apart.
+    """
 
     def one(seed: int) -> tuple[int, int, list[str]]:
         with tempfile.TemporaryDirectory(prefix="felles-fp-") as scratch:
@@ -232,12 +238,12 @@ def false_positives(seeds: int, examples: int, jobs: int) -> list[tuple[int, int
                 bad += [f"{r['id']}={r['status']}" for c in report["classes"] if c["claimed"]
                         for r in c["requirements"] if r["status"] != "passed"]  # fmt: skip
             if done.returncode != 0 and not bad:
-                bad = [f"exit {done.returncode}: {done.stderr.strip()[-300:]}"]
+                bad = [f"{NOT_RUN} (exit {done.returncode}): {done.stderr.strip()[-300:]}"]
         print(f"  seed {seed}: exit {done.returncode}{', ' + ', '.join(bad) if bad else ''}", flush=True)
         return seed, done.returncode, bad
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, range(1, seeds + 1)))
+        return list(pool.map(one, range(first, first + seeds)))
 
 
 # ---------------------------------------------------------------- printing
@@ -312,6 +318,37 @@ def print_catalogue(mutants: Iterable[Mutant]) -> None:
             print(f"- `{name}`: {why}")
 
 
+def markdown(data: dict[str, Any]) -> str:
+    """A saved run (``--json``) as Markdown: per-component rates, then one row per mutant."""
+    rows = data["mutants"]
+    lines = [
+        "| component | mutants | felles killed | own requirement | Schemathesis any | Schemathesis new |",
+        "|---|---|---|---|---|---|",
+    ]
+    for component in [*sorted({r["component"] for r in rows}), "all"]:
+        part = [r for r in rows if component in ("all", r["component"])]
+        st_any = sum(bool(r["schemathesisFailures"]) for r in part)
+        st_new = sum(bool(r["schemathesisNew"]) for r in part)
+        lines.append(
+            f"| {component} | {len(part)} | {sum(r['killed'] for r in part)} | "
+            f"{sum(r.get('ownRequirement') == 'failed' for r in part)} | {st_any} | {st_new} |"
+        )
+    lines += [
+        "",
+        "| mutant | component | killed | time to kill | first failed requirement | own | ST any | ST new |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ttk = f"{r['secondsToKill']:.1f} s" if r["secondsToKill"] is not None else "-"
+        first = _short(r["failed"][0]) if r["failed"] else "-"
+        own = {"failed": "yes", "-": "-"}.get(r.get("ownRequirement", "-"), "no")
+        lines.append(
+            f"| `{r['name']}` | {r['component']} | {'yes' if r['killed'] else '**no**'} | {ttk} | {first} | "
+            f"{own} | {_yn(bool(r['schemathesisFailures']))} | {_yn(bool(r['schemathesisNew']))} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -324,12 +361,18 @@ def main() -> int:
     parser.add_argument("--no-schemathesis", dest="schemathesis", action="store_false")
     parser.add_argument("--st-baseline-seeds", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=20, help="false-positive runs of the reference")
+    parser.add_argument("--first-seed", type=int, default=1, help="of the false-positive runs")
+    parser.add_argument("--no-mutants", dest="mutants", action="store_false", help="false positives only")
     parser.add_argument("--catalogue", action="store_true", help="print the catalogue as Markdown")
     parser.add_argument("--json", type=Path, help="also write the outcomes here")
+    parser.add_argument("--markdown", type=Path, help="print a saved --json run as Markdown and stop")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
     mutants = [
         m
-        for m in all_mutants()
+        for m in (all_mutants() if args.mutants else ())
         if (not args.only or m.name in args.only) and (not args.component or m.component in args.component)
     ]
     if args.catalogue:
@@ -355,10 +398,14 @@ def main() -> int:
     print_rates(outcomes, args.schemathesis)
     fps: list[tuple[int, int, list[str]]] = []
     if args.seeds:
-        print(f"\nFalse positives: felles test --reference, every component, seeds 1..{args.seeds}")
-        fps = false_positives(args.seeds, args.examples, args.jobs)
-        bad = [seed for seed, _, problems in fps if problems]
-        print(f"false positives: {len(bad)} of {len(fps)} runs (seeds {bad or 'none'})")
+        last = args.first_seed + args.seeds - 1
+        print(f"\nFalse positives: felles test --reference, every component, seeds {args.first_seed}..{last}")
+        fps = false_positives(args.seeds, args.examples, args.jobs, args.first_seed)
+        broken = [seed for seed, _, problems in fps if problems and problems[0].startswith(NOT_RUN)]
+        bad = [seed for seed, _, problems in fps if problems and seed not in broken]
+        not_run = f"; {len(broken)} runs could not run at all (seeds {broken})" if broken else ""
+        counted = len(fps) - len(broken)
+        print(f"false positives: {len(bad)} of {counted} runs (seeds {bad or 'none'}){not_run}")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(_as_json(outcomes, fps), indent=1), encoding="utf-8")

@@ -12,7 +12,7 @@ import json
 import random
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,14 +35,23 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, hint=f"see {self.prog} --help")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        return value
+
+    return parse
+
+
+_positive_int = _whole_number(1)
+_non_negative_int = _whole_number(0)
 
 
 def _seed(text: str) -> int:
@@ -141,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="generated examples per property check (default 25)",
+    )
+    test.add_argument(
+        "--shrink",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="after a failure, send up to N more generated requests to find a smaller failing "
+        "example (default 0: report the first failing example; shrinking is real traffic)",
     )
     test.add_argument(
         "--report-dir", type=Path, default=Path("felles-report"), help="where reports are written"
@@ -445,6 +462,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
         municipality=args.municipality,
         seed=seed,
         examples=args.examples,
+        shrink=args.shrink,
         report_dir=args.report_dir,
         junit=args.junit,
         lang=args.lang,

@@ -141,7 +141,7 @@ class ReceiptPagesLoseOne(CitizenAlertService):
 
     def list_receipts(self, tenant: str, alert_id: str, **kwargs: Any) -> PageResult:
         page = super().list_receipts(tenant, alert_id, **kwargs)
-        return PageResult(page.items[:-1], page.last_id, page.has_more) if page.has_more else page
+        return PageResult(page.items[:-1], page.last_key, page.has_more) if page.has_more else page
 
 
 class _LaxWrite(CitizenAlertComponent):

@@ -16,12 +16,16 @@ from felles.reference.settings import Settings
 from tests.mutants.catalogue import by_name
 
 
-def main() -> None:
-    name, fd = sys.argv[1], int(sys.argv[2])
+def serve_mutant(name: str, fd: int) -> None:
+    """Serve mutant ``name`` on the inherited listening socket ``fd`` until terminated."""
     app = by_name(name).build(Settings.from_env())
     sock = socket.socket(fileno=fd)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def main() -> None:
+    serve_mutant(sys.argv[1], int(sys.argv[2]))
 
 
 if __name__ == "__main__":

@@ -89,7 +89,9 @@ def settings() -> Settings:
     return Settings()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: a test takes a kommune no other test on its server has
+# used, and one session (one xdist worker) runs more tests than Norway has kommuner.
+@pytest.fixture(scope="module")
 def _kommuner() -> Iterator[str]:
     return iter(municipality_numbers())
 
@@ -97,7 +99,7 @@ def _kommuner() -> Iterator[str]:
 def _fresh(kommuner: Iterator[str]) -> str:
     number = next(kommuner, None)
     if number is None:
-        pytest.fail("more tests than kommuner share the session server; use serve_app for this test")
+        pytest.fail("more tests than kommuner share this module's server; split the module or use serve_app")
     return number
 
 
@@ -139,7 +141,7 @@ def auth(token: Callable[..., str], kommune: str) -> Callable[..., dict[str, str
     return headers
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(settings: Settings) -> Iterator[ReferenceServer]:
     with ReferenceServer(settings) as running:
         yield running

@@ -17,8 +17,9 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.reference.component_client import serve_component
 
-from felles.reference import ReferenceServer, Settings, create_app
+from felles.reference import Settings
 from felles.reference.components.citizen_alert import CitizenAlertComponent
 from felles.standard import schema_uri
 from felles.standard.validation import validator_for
@@ -143,11 +144,7 @@ class Client:
 
 @pytest.fixture(scope="module")
 def http(settings: Settings) -> Iterator[httpx.Client]:
-    app = create_app(settings, components=[CitizenAlertComponent()])
-    with (
-        ReferenceServer(settings, app=app) as running,
-        httpx.Client(base_url=running.base_url + BASE) as client,
-    ):
+    with serve_component(settings, CitizenAlertComponent(), BASE) as client:
         yield client
 
 

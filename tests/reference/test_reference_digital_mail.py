@@ -7,23 +7,27 @@ import base64
 import copy
 import dataclasses
 import hashlib
-import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.reference.component_client import (
+    ComponentClient,
+    assert_problem,
+    assert_schema_valid,
+    serve_component,
+)
 
 from felles.reference import ReferenceServer, Settings, create_app
 from felles.reference.components.digital_mail import DigitalMailComponent
 from felles.standard import default_catalogue, schema_uri
 from felles.standard.registry import load_json
-from felles.standard.validation import validator_for
 from felles.strategies.from_schema import from_schema
 from felles.strategies.near_miss import NearMiss, near_misses
 
@@ -80,32 +84,19 @@ def letter(recipient: dict[str, Any] | None = None, content: bytes = PDF, **chan
 
 
 def assert_valid(name: str, instance: Any) -> None:
-    assert validator_for(schema_uri("digital-mail", "1.0", name)).errors(instance) == [], instance
+    assert_schema_valid("digital-mail", name, instance)
 
 
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert validator_for(schema_uri("common", "1.0", "Problem")).errors(body) == []
-    return body
-
-
-class Mail:
+class Mail(ComponentClient):
     """A client on ``/digital-mail/1.0`` acting for one kommune."""
 
-    def __init__(self, http: httpx.Client, mint: Callable[..., str], kommune: str) -> None:
-        self.http, self.mint, self.kommune = http, mint, kommune
-
-    def headers(self, scopes: Sequence[str] = ALL, kommune: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.mint(scopes, kommune or self.kommune)}"}
+    component = "digital-mail"
+    default_scopes = ALL
 
     def send(self, body: Any, *, key: str | None = "", **options: Any) -> httpx.Response:
         """POST /letters; ``key=""`` (default) sends a fresh Idempotency-Key, ``None`` none."""
-        headers = self.headers(**options)
-        if key is not None:
-            headers["Idempotency-Key"] = key or uuid.uuid4().hex
-        return self.http.post("/letters", content=json.dumps(body).encode(), headers=headers | _JSON)
+        extra = {"Idempotency-Key": key or uuid.uuid4().hex} if key is not None else {}
+        return self.post("/letters", body, extra=extra, **options)
 
     def sent(self, body: Any, **options: Any) -> dict[str, Any]:
         response = self.send(body, **options)
@@ -114,39 +105,19 @@ class Mail:
         assert_valid("Letter", created)
         return created
 
-    def get(self, path: str, **options: Any) -> httpx.Response:
-        return self.http.get(path, headers=self.headers(**options))
-
     def receipt(self, letter_id: str, body: Any, **options: Any) -> httpx.Response:
-        headers = self.headers(**options) | _JSON
-        return self.http.post(
-            f"/letters/{letter_id}/receipts", content=json.dumps(body).encode(), headers=headers
-        )
+        return self.post(f"/letters/{letter_id}/receipts", body, **options)
 
-    def walk(self, first: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        url: str | None = first
-        while url is not None:
-            response = self.get(url)
-            assert response.status_code == 200, response.text
-            page = response.json()
-            assert_valid("LetterPage", page)
-            items.extend(page["items"])
-            url = urljoin(str(response.request.url), page["next"]) if page["next"] else None
-        return items
-
-
-_JSON = {"Content-Type": "application/json"}
+    def walk(
+        self, first: str, page_schema: str = "LetterPage", *, token: bool = True
+    ) -> list[dict[str, Any]]:
+        return super().walk(first, page_schema, token=token)
 
 
 @pytest.fixture(scope="module")
 def http(settings: Settings) -> Iterator[httpx.Client]:
     """A server with only digital-mail (independent of what else the reference registers)."""
-    app = create_app(settings, components=[DigitalMailComponent()])
-    with (
-        ReferenceServer(settings, app=app) as running,
-        httpx.Client(base_url=running.base_url + BASE) as client,
-    ):
+    with serve_component(settings, DigitalMailComponent(), BASE) as client:
         yield client
 
 

@@ -8,22 +8,27 @@ import copy
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.reference.component_client import (
+    ComponentClient,
+    assert_problem,
+    assert_schema_valid,
+    serve_component,
+)
 
-from felles.reference import ReferenceServer, Settings, create_app
+from felles.reference import Settings
 from felles.reference.components.service_request import ServiceRequestComponent
 from felles.reference.components.service_request_model import ALLOWED_CHANGES
 from felles.reference.components.service_request_public import PLACEHOLDER, redact, redactor
 from felles.standard import default_catalogue, schema_uri
 from felles.standard.registry import load_json
-from felles.standard.validation import validator_for
 from felles.strategies.from_schema import from_schema
 from felles.strategies.near_miss import NearMiss, near_misses
 
@@ -47,34 +52,14 @@ def fresh(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 def assert_valid(name: str, instance: Any) -> None:
-    assert validator_for(schema_uri("service-request", "1.0", name)).errors(instance) == [], instance
+    assert_schema_valid("service-request", name, instance)
 
 
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert validator_for(schema_uri("common", "1.0", "Problem")).errors(body) == []
-    return body
-
-
-class Desk:
+class Desk(ComponentClient):
     """A client on ``/service-request/1.0`` acting for one kommune (and anonymously)."""
 
-    def __init__(self, http: httpx.Client, mint: Callable[..., str], kommune: str) -> None:
-        self.http, self.mint, self.kommune = http, mint, kommune
-
-    def headers(self, scopes: Sequence[str] = (READ, WRITE), kommune: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.mint(scopes, kommune or self.kommune)}"}
-
-    def get(self, path: str, **options: Any) -> httpx.Response:
-        return self.http.get(path, headers=self.headers(**options))
-
-    def post(self, path: str, body: Any, **options: Any) -> httpx.Response:
-        content = json.dumps(body).encode()
-        return self.http.post(
-            path, content=content, headers=self.headers(**options) | {"Content-Type": "application/json"}
-        )
+    component = "service-request"
+    default_scopes = (READ, WRITE)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         response = self.post("/service-requests", body)
@@ -94,27 +79,11 @@ class Desk:
         assert_valid("PublicServiceRequest", view)
         return view
 
-    def walk(self, first: str, page_schema: str, *, token: bool = True) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        url: str | None = first
-        while url is not None:
-            response = self.get(url) if token else self.http.get(url)
-            assert response.status_code == 200, response.text
-            page = response.json()
-            assert_valid(page_schema, page)
-            items.extend(page["items"])
-            url = urljoin(str(response.request.url), page["next"]) if page["next"] else None
-        return items
-
 
 @pytest.fixture(scope="module")
 def http(settings: Settings) -> Iterator[httpx.Client]:
     """A server with only service-request (independent of what else the reference registers)."""
-    app = create_app(settings, components=[ServiceRequestComponent()])
-    with (
-        ReferenceServer(settings, app=app) as running,
-        httpx.Client(base_url=running.base_url + BASE) as client,
-    ):
+    with serve_component(settings, ServiceRequestComponent(), BASE) as client:
         yield client
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from felles.reference.components.application import (
     encode_cursor,
 )
 from felles.reference.storage import IdempotencyStore, StoredResponse
+from felles.standard import default_catalogue
 
 READ, WRITE, DECIDE = "application:read", "application:write", "application:decide"
 PATHS = {
@@ -381,7 +383,34 @@ def _operations(app: Any) -> Iterator[tuple[str, str]]:
     return walk(list(app.routes), "")
 
 
-OPERATIONS = sorted(set(_operations(create_app(Settings()))))
+def _public_operations() -> list[tuple[str, re.Pattern[str]]]:
+    """Operations an OpenAPI document declares open to everyone (``security: []``), as path patterns."""
+    public = []
+    for component in default_catalogue().testable():
+        for path, operations in component.openapi().get("paths", {}).items():
+            for method, operation in operations.items():
+                if isinstance(operation, dict) and operation.get("security") == [] and path != "/conformance":
+                    pattern = re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(path))
+                    prefix = re.escape(f"/{component.name}/{component.version}")
+                    public.append((method.upper(), re.compile(f"{prefix}{pattern}")))
+    return public
+
+
+PUBLIC = _public_operations()
+ALL_OPERATIONS = sorted(set(_operations(create_app(Settings()))))
+OPEN = [(m, p) for m, p in ALL_OPERATIONS if any(m == pm and rx.fullmatch(p) for pm, rx in PUBLIC)]
+OPERATIONS = [op for op in ALL_OPERATIONS if op not in OPEN]
+
+
+def test_every_public_operation_of_the_specs_is_served() -> None:
+    assert len(OPEN) == len(PUBLIC) > 0
+
+
+@pytest.mark.parametrize(("method", "path"), OPEN, ids=[f"{m} {p}" for m, p in OPEN])
+def test_public_operations_answer_without_a_token(root: httpx.Client, method: str, path: str) -> None:
+    """``security: []`` in the OpenAPI document: no 401 and no 403 for an anonymous caller."""
+    answer = root.request(method, path.replace(PLACEHOLDER_ID, "0301"))
+    assert answer.status_code not in (401, 403), answer.text
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])

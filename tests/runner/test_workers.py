@@ -22,6 +22,8 @@ def _run(tmp_path: Path, *extra: str) -> dict[str, object]:
             "felles",
             "test",
             "--reference",
+            "--component",
+            "application@1.0",
             "--examples",
             "3",
             "--seed",

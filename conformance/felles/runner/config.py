@@ -27,6 +27,7 @@ class RunConfig:
     claimed_classes: tuple[str, ...]
     seed: int
     examples: int = DEFAULT_EXAMPLES
+    shrink: int = 0  # extra examples sent to shrink a failure (0: report the first failing one)
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     municipality: str | None = None

@@ -35,6 +35,7 @@ from felles.runner.config import RunConfig
 from felles.runner.failures import ConformanceFailure, DeadlineReached, RunStopped, UnsafeLink
 from felles.runner.generators import Generators
 from felles.runner.secrets import redact
+from felles.runner.shrink_budget import with_shrink_budget
 from felles.runner.tokens import TokenSource
 from felles.standard import Component, default_catalogue
 
@@ -220,6 +221,16 @@ def grouped_failures(exc: BaseException) -> list[ConformanceFailure]:
     depends on what else is stored). Either way the target broke the
     requirement, as the recorded exchanges show: failed, not the suite's error.
     """
+    leaves = _leaves(exc)
+    if leaves and all(
+        isinstance(e, ConformanceFailure) and not isinstance(e, TargetUnreachableError) for e in leaves
+    ):
+        return [cast(ConformanceFailure, e) for e in leaves]
+    return []
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside an exception group, nested groups flattened; [] for any other."""
     if not isinstance(exc, BaseExceptionGroup):
         return []
     leaves: list[BaseException] = []
@@ -230,11 +241,7 @@ def grouped_failures(exc: BaseException) -> list[ConformanceFailure]:
             pending.extend(current.exceptions)
         else:
             leaves.append(current)
-    if leaves and all(
-        isinstance(e, ConformanceFailure) and not isinstance(e, TargetUnreachableError) for e in leaves
-    ):
-        return [cast(ConformanceFailure, e) for e in leaves]
-    return []
+    return leaves
 
 
 def _error_kind(call: pytest.CallInfo[None]) -> str:
@@ -276,6 +283,7 @@ def _message(report: pytest.TestReport, call: pytest.CallInfo[None], status: Sta
         text = str(exc)
     else:
         text = f"{type(exc).__name__}: {exc}"
+        text += "".join(f"\n- {type(leaf).__name__}: {leaf}" for leaf in _leaves(exc))
     notes = [n for n in getattr(exc, "__notes__", []) if n.startswith("Falsifying")]
     if notes:
         text += "\n" + "\n".join(notes)
@@ -422,10 +430,10 @@ def examples(run_config: RunConfig) -> ExamplesDecorator:
                 database=None,
                 deadline=None,
                 derandomize=False,
-                phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                phases=(Phase.explicit, Phase.generate, *((Phase.shrink,) if run_config.shrink else ())),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
                 print_blob=False,
-            )(inner)
+            )(with_shrink_budget(inner, run_config.shrink))
             return hypothesis_seed(run_config.seed)(configured)
 
         return decorate(test) if test is not None else decorate

@@ -74,6 +74,7 @@ class TestOptions:
     timeout_s: float | None
     insecure: bool
     started_at: datetime
+    shrink: int = 0
     # Certification (`--certify --key KEYFILE --vendor --product`): sign report.json.
     certify: bool = False
     key: Path | None = None
@@ -155,6 +156,7 @@ def run_one(
         claimed_classes=claimed,
         seed=options.seed,
         examples=options.examples or DEFAULT_EXAMPLES,
+        shrink=options.shrink,
         timeout_s=timeout,
         municipality=municipality,
         tokens=tokens,

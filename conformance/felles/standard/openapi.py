@@ -8,6 +8,7 @@ network and a dangling ``$ref`` is reported as such.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +22,10 @@ from referencing.exceptions import NoSuchResource, Unresolvable
 from felles.errors import StandardError
 from felles.standard.catalogue import Component
 from felles.standard.registry import SCHEMA_BASE, build_registry, default_registry, load_json
+
+# openapi-spec-validator switches to jsonschema-rs whenever it is installed (it is, for
+# felles.standard.validation), and its messages change with it: keep lint output stable.
+os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 
 
 class _OfflineHandler:

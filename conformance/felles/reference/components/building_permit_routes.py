@@ -26,9 +26,9 @@ from felles.reference.components.building_permit_service import BuildingPermitSe
 from felles.reference.components.property_routes import RuleRoutes
 from felles.reference.components.shared import (
     DomainError,
-    decode_cursor,
+    cursor_after,
     enum_query,
-    page_response,
+    keyset_response,
     parse_limit,
     query_fingerprint,
     representation_response,
@@ -88,22 +88,14 @@ class BuildingPermitRoutes(RuleRoutes[BuildingPermitService]):
         status = enum_query(request, "status", STATUSES)
         limit = parse_limit(single_query_value(request, "limit"))
         fingerprint = query_fingerprint("applications", tenant, status or "")
-        cursor = single_query_value(request, "cursor")
-        after = decode_cursor(cursor, fingerprint, str) if cursor is not None else None
+        after = cursor_after(request, fingerprint)
         page = await self.call(
             self.service.list_applications, tenant, status=status, after_id=after, limit=limit
         )
         query: dict[str, str | int] = {"limit": limit}
         if status is not None:
             query["status"] = status
-        return page_response(
-            request,
-            page.items,
-            has_more=page.has_more,
-            last_key=page.last_key,
-            query=query,
-            fingerprint=fingerprint,
-        )
+        return keyset_response(request, page, query=query, fingerprint=fingerprint)
 
     async def get_application(self, request: Request) -> Response:
         tenant = self.principal(request, SCOPE_READ).municipality

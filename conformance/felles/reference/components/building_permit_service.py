@@ -39,17 +39,18 @@ from felles.reference.components.property_calendar import (
     parse_instant,
     usable_instant,
 )
-from felles.reference.components.property_model import PageResult, refuse_invalid
+from felles.reference.components.property_model import refuse_invalid
 from felles.reference.components.shared import (
     Created,
-    InvalidCursorError,
-    NotFoundError,
+    PageResult,
     Representation,
     create_idempotently,
     entity_tag,
     format_timestamp,
     json_text,
+    keyset_rows,
     later,
+    owned_row,
 )
 from felles.reference.http import render_json
 from felles.reference.problems import FieldProblem
@@ -210,12 +211,9 @@ class BuildingPermitService:
     # ---- loading (always through the tenant)
 
     def _load(self, connection: sqlite3.Connection, tenant: str, application_id: str) -> StoredApplication:
-        found = connection.execute(
-            f"SELECT {APPLICATION_COLUMNS} FROM permit_applications WHERE id = ? AND municipality = ?",
-            (application_id, tenant),
-        ).fetchone()
-        if found is None:
-            raise NotFoundError("application", application_id)
+        found = owned_row(
+            connection, "permit_applications", APPLICATION_COLUMNS, application_id, tenant, "application"
+        )
         return application_row(found)
 
     def _save(
@@ -291,31 +289,17 @@ class BuildingPermitService:
     ) -> PageResult:
         """Keyset page, oldest first, continuing after the application ``after_id``."""
         with self.database.transaction(write=False) as connection:
-            after_seq = 0
-            if after_id is not None:
-                found = connection.execute(
-                    "SELECT seq FROM permit_applications WHERE id = ? AND municipality = ?",
-                    (after_id, tenant),
-                ).fetchone()
-                if found is None:
-                    raise InvalidCursorError(after_id)
-                after_seq = int(found[0])
-            where = "municipality = ? AND seq > ?" + (" AND status = ?" if status is not None else "")
-            parameters: list[Any] = [tenant, after_seq, *([status] if status is not None else []), limit + 1]
-            rows = [
-                application_row(values)
-                for values in connection.execute(
-                    f"SELECT {APPLICATION_COLUMNS} FROM permit_applications "
-                    f"WHERE {where} ORDER BY seq LIMIT ?",
-                    parameters,
-                ).fetchall()
-            ]
-        page = rows[:limit]
-        return PageResult(
-            items=[self.application_resource(application) for application in page],
-            last_key=page[-1].id if page else None,
-            has_more=len(rows) > limit,
-        )
+            rows, has_more = keyset_rows(
+                connection,
+                "permit_applications",
+                APPLICATION_COLUMNS,
+                owner=("municipality", tenant),
+                after_id=after_id,
+                limit=limit,
+                equal={"status": status},
+            )
+        page = [application_row(values) for values in rows]
+        return PageResult.of(page, has_more, self.application_resource, lambda application: application.id)
 
     def transition(self, tenant: str, application_id: str, step: Mapping[str, Any]) -> Representation:
         """A processing step as compare-and-set under the write lock: 404, then 409, then 422."""

@@ -258,15 +258,6 @@ class EntryView:
     body: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class PageResult:
-    """One keyset page; ``last_key`` is what the next page continues after (an id or a number)."""
-
-    items: list[dict[str, Any]]
-    last_key: str | int | None
-    has_more: bool
-
-
 CASE_COLUMNS = (
     "c.seq, c.id, c.municipality, c.case_year, c.case_sequence, c.status, c.input_json, "
     "c.created_at, c.updated_at, c.closed_at, c.version"

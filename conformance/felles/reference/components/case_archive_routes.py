@@ -28,7 +28,6 @@ from felles.reference.components.case_archive_model import (
     VERSION,
     Caller,
     CaseClosedError,
-    PageResult,
     TransitionNotAllowedError,
     VersionImmutableError,
 )
@@ -37,9 +36,10 @@ from felles.reference.components.shared import (
     ComponentRoutes,
     Created,
     DomainError,
+    cursor_after,
     decode_cursor,
     enum_query,
-    page_response,
+    keyset_response,
     parse_idempotency_key,
     parse_limit,
     query_fingerprint,
@@ -228,24 +228,12 @@ class CaseArchiveRoutes(ComponentRoutes[CaseArchiveService]):
         status = enum_query(request, "status", STATUSES)
         limit = parse_limit(single_query_value(request, "limit"))
         fingerprint = query_fingerprint("case-files", caller.tenant, status or "")
-        cursor = single_query_value(request, "cursor")
-        after = decode_cursor(cursor, fingerprint, str) if cursor is not None else None
+        after = cursor_after(request, fingerprint)
         page = await self.call(self.service.list_cases, caller, status=status, after_id=after, limit=limit)
         query: dict[str, str | int] = {"limit": limit}
         if status is not None:
             query["status"] = status
-        return self._page(request, page, query, fingerprint)
-
-    @staticmethod
-    def _page(request: Request, page: PageResult, query: dict[str, str | int], fingerprint: str) -> Response:
-        return page_response(
-            request,
-            page.items,
-            has_more=page.has_more,
-            last_key=page.last_key,
-            query=query,
-            fingerprint=fingerprint,
-        )
+        return keyset_response(request, page, query=query, fingerprint=fingerprint)
 
     async def get_case(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)
@@ -305,7 +293,7 @@ class CaseArchiveRoutes(ComponentRoutes[CaseArchiveService]):
         cursor = single_query_value(request, "cursor")
         after = decode_cursor(cursor, fingerprint, int) if cursor is not None else 0
         page = await self.call(self.service.list_entries, caller, case_id, after_number=after, limit=limit)
-        return self._page(request, page, {"limit": limit}, fingerprint)
+        return keyset_response(request, page, query={"limit": limit}, fingerprint=fingerprint)
 
     async def get_entry(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)

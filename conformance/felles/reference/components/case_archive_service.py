@@ -44,7 +44,6 @@ from felles.reference.components.case_archive_model import (
     Caller,
     CaseClosedError,
     EntryView,
-    PageResult,
     StoredCase,
     StoredDocument,
     StoredEntry,
@@ -57,15 +56,17 @@ from felles.reference.components.case_archive_model import (
 from felles.reference.components.shared import (
     Created,
     ETagCondition,
-    InvalidCursorError,
     NotFoundError,
+    PageResult,
     PreconditionFailedError,
     Representation,
     create_idempotently,
     entity_tag,
     format_timestamp,
     json_text,
+    keyset_rows,
     later,
+    owned_row,
 )
 from felles.reference.http import render_json
 from felles.reference.storage import Database, IdempotencyStore
@@ -238,13 +239,7 @@ class CaseArchiveService:
     # ---- loading (always through the tenant)
 
     def _load_case(self, connection: sqlite3.Connection, tenant: str, case_id: str) -> StoredCase:
-        found = connection.execute(
-            f"SELECT {CASE_COLUMNS} FROM case_files c WHERE c.id = ? AND c.municipality = ?",
-            (case_id, tenant),
-        ).fetchone()
-        if found is None:
-            raise NotFoundError("case file", case_id)
-        return case_row(found)
+        return case_row(owned_row(connection, "case_files c", CASE_COLUMNS, case_id, tenant, "case file"))
 
     def _load_entry(self, connection: sqlite3.Connection, tenant: str, entry_id: str) -> StoredEntry:
         found = connection.execute(
@@ -473,34 +468,17 @@ class CaseArchiveService:
         kommuner and would tell one kommune how busy the others are.
         """
         with self.database.transaction(write=False) as connection:
-            after_seq = 0
-            if after_id is not None:
-                found = connection.execute(
-                    "SELECT seq FROM case_files WHERE id = ? AND municipality = ?", (after_id, caller.tenant)
-                ).fetchone()
-                if found is None:
-                    raise InvalidCursorError(after_id)
-                after_seq = int(found[0])
-            where = ["c.municipality = ?", "c.seq > ?"]
-            parameters: list[Any] = [caller.tenant, after_seq]
-            if status is not None:
-                where.append("c.status = ?")
-                parameters.append(status)
-            parameters.append(limit + 1)
-            rows = [
-                case_row(values)
-                for values in connection.execute(
-                    f"SELECT {CASE_COLUMNS} FROM case_files c WHERE {' AND '.join(where)} "
-                    "ORDER BY c.seq LIMIT ?",
-                    parameters,
-                ).fetchall()
-            ]
-        page = rows[:limit]
-        return PageResult(
-            items=[self.case_resource(case) for case in page],
-            last_key=page[-1].id if page else None,
-            has_more=len(rows) > limit,
-        )
+            rows, has_more = keyset_rows(
+                connection,
+                "case_files c",
+                CASE_COLUMNS,
+                owner=("municipality", caller.tenant),
+                after_id=after_id,
+                limit=limit,
+                equal={"c.status": status},
+            )
+        page = [case_row(values) for values in rows]
+        return PageResult.of(page, has_more, self.case_resource, lambda case: case.id)
 
     def transition(
         self,
@@ -560,11 +538,11 @@ class CaseArchiveService:
         with self.database.transaction(write=False) as connection:
             case = self._load_case(connection, caller.tenant, case_id)
             rows = self._entries_of(connection, case, after_number=after_number, limit=limit + 1)
-        page = rows[:limit]
-        return PageResult(
-            items=[self.entry_resource(entry, caller) for entry in page],
-            last_key=page[-1].entry_number if page else None,
-            has_more=len(rows) > limit,
+        return PageResult.of(
+            rows[:limit],
+            len(rows) > limit,
+            lambda entry: self.entry_resource(entry, caller),
+            lambda entry: entry.entry_number,
         )
 
     # ---- operations: documents

@@ -23,12 +23,12 @@ from felles.reference.components.citizen_alert_model import (
     InvalidInputError,
     UnknownEventError,
 )
-from felles.reference.components.citizen_alert_service import CitizenAlertService, PageResult
+from felles.reference.components.citizen_alert_service import CitizenAlertService
 from felles.reference.components.shared import (
     ComponentRoutes,
     DomainError,
-    decode_cursor,
-    page_response,
+    cursor_after,
+    keyset_response,
     parse_idempotency_key,
     parse_limit,
     query_fingerprint,
@@ -94,23 +94,6 @@ class CitizenAlertRoutes(ComponentRoutes[CitizenAlertService]):
     def _tenant(self, request: Request, scope: str) -> str:
         return self.principal(request, scope).municipality
 
-    @staticmethod
-    def _listed(
-        request: Request, page: PageResult, fingerprint: str, query: dict[str, str | int]
-    ) -> Response:
-        return page_response(
-            request,
-            page.items,
-            has_more=page.has_more,
-            last_key=page.last_id,
-            query=query,
-            fingerprint=fingerprint,
-        )
-
-    def _after(self, request: Request, fingerprint: str) -> str | None:
-        cursor = single_query_value(request, "cursor")
-        return decode_cursor(cursor, fingerprint, str) if cursor is not None else None
-
     # ---- the register
 
     async def register(self, request: Request) -> Response:
@@ -145,9 +128,9 @@ class CitizenAlertRoutes(ComponentRoutes[CitizenAlertService]):
         tenant = self._tenant(request, SCOPE_READ)
         limit = parse_limit(single_query_value(request, "limit"))
         fingerprint = query_fingerprint("alerts", tenant)
-        after = self._after(request, fingerprint)
+        after = cursor_after(request, fingerprint)
         page = await self.call(self.service.list_alerts, tenant, after_id=after, limit=limit)
-        return self._listed(request, page, fingerprint, {"limit": limit})
+        return keyset_response(request, page, query={"limit": limit}, fingerprint=fingerprint)
 
     async def get_alert(self, request: Request) -> Response:
         tenant = self._tenant(request, SCOPE_READ)
@@ -172,9 +155,9 @@ class CitizenAlertRoutes(ComponentRoutes[CitizenAlertService]):
         alert_id: str = request.path_params["id"]
         limit = parse_limit(single_query_value(request, "limit"))
         fingerprint = query_fingerprint("receipts", tenant, alert_id)
-        after = self._after(request, fingerprint)
+        after = cursor_after(request, fingerprint)
         page = await self.call(self.service.list_receipts, tenant, alert_id, after_id=after, limit=limit)
-        return self._listed(request, page, fingerprint, {"limit": limit})
+        return keyset_response(request, page, query={"limit": limit}, fingerprint=fingerprint)
 
     # ---- events
 
@@ -187,6 +170,6 @@ class CitizenAlertRoutes(ComponentRoutes[CitizenAlertService]):
             raise self.problem(UnknownEventError(after))
         page = await self.call(self.service.list_events, tenant, after_id=after, limit=limit)
         next_link = None
-        if page.has_more and page.last_id is not None:
-            next_link = f"{request.url.path}?{urlencode({'after': page.last_id, 'limit': limit})}"
+        if page.has_more and page.last_key is not None:
+            next_link = f"{request.url.path}?{urlencode({'after': page.last_key, 'limit': limit})}"
         return json_response({"items": page.items, "next": next_link})

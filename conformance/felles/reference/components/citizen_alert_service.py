@@ -48,21 +48,26 @@ from felles.reference.components.citizen_alert_model import (
 from felles.reference.components.citizen_alert_recipients import register_columns, resolve
 from felles.reference.components.shared import (
     Created,
-    DomainError,
-    InvalidCursorError,
-    NotFoundError,
+    PageResult,
     Representation,
     create_idempotently,
     entity_tag,
     format_timestamp,
     json_text,
+    keyset_rows,
     later,
+    owned_row,
 )
 from felles.reference.http import render_json
 from felles.reference.storage import Database, IdempotencyStore
 
 #: Members of an alert an update may replace (AlertUpdate), besides the message.
 UPDATABLE = ("message", "severity", "instruction", "validTo")
+
+
+def row_id(row: Sequence[Any]) -> str:
+    """The id of a ``seq, id, ...`` row: what the next keyset page continues after."""
+    return str(row[1])
 
 
 @dataclass(frozen=True)
@@ -75,15 +80,6 @@ class Delivery:
     channel: str
     status: str
     reason: str | None
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """One keyset page; ``last_id`` is the id the next page continues after."""
-
-    items: list[dict[str, Any]]
-    last_id: str | None
-    has_more: bool
 
 
 class CitizenAlertService:
@@ -237,45 +233,7 @@ class CitizenAlertService:
     # ---- loading (always through the tenant)
 
     def _load_alert(self, connection: sqlite3.Connection, tenant: str, alert_id: str) -> StoredAlert:
-        found = connection.execute(
-            f"SELECT {ALERT_COLUMNS} FROM alerts a WHERE a.id = ? AND a.municipality = ?", (alert_id, tenant)
-        ).fetchone()
-        if found is None:
-            raise NotFoundError("alert", alert_id)
-        return alert_row(found)
-
-    @staticmethod
-    def _keyset(
-        connection: sqlite3.Connection,
-        source: str,
-        columns: str,
-        owner: tuple[str, str | int],
-        after: tuple[str | None, DomainError],
-        limit: int,
-    ) -> list[Any]:
-        """Up to ``limit + 1`` rows (``seq, id, ...``) of ``source`` whose ``owner`` column has the
-        given value, in insertion order after the row whose id ``after`` names (else ``after[1]``)."""
-        column, value = owner
-        after_id, unknown = after
-        after_seq = 0
-        if after_id is not None:
-            found = connection.execute(
-                f"SELECT seq FROM {source} WHERE id = ? AND {column} = ?", (after_id, value)
-            ).fetchone()
-            if found is None:
-                raise unknown
-            after_seq = int(found[0])
-        return connection.execute(
-            f"SELECT {columns} FROM {source} WHERE {column} = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (value, after_seq, limit + 1),
-        ).fetchall()
-
-    @staticmethod
-    def _page(rows: list[Any], limit: int, render: Any) -> PageResult:
-        page = rows[:limit]
-        return PageResult(
-            [render(row) for row in page], str(page[-1][1]) if page else None, len(rows) > limit
-        )
+        return alert_row(owned_row(connection, "alerts a", ALERT_COLUMNS, alert_id, tenant, "alert"))
 
     # ---- operations: the register
 
@@ -313,12 +271,9 @@ class CitizenAlertService:
 
     def get_resident(self, tenant: str, resident_id: str) -> Representation:
         with self.database.connection() as connection:
-            found = connection.execute(
-                f"SELECT {RESIDENT_COLUMNS} FROM alert_residents r WHERE r.id = ? AND r.municipality = ?",
-                (resident_id, tenant),
-            ).fetchone()
-        if found is None:
-            raise NotFoundError("register entry", resident_id)
+            found = owned_row(
+                connection, "alert_residents r", RESIDENT_COLUMNS, resident_id, tenant, "register entry"
+            )
         return self.represent_resident(resident_row(found))
 
     # ---- operations: alerts
@@ -404,15 +359,15 @@ class CitizenAlertService:
     def list_alerts(self, tenant: str, *, after_id: str | None = None, limit: int = 20) -> PageResult:
         """Keyset page in issue order, continuing after the alert ``after_id``."""
         with self.database.transaction(write=False) as connection:
-            rows = self._keyset(
+            rows, has_more = keyset_rows(
                 connection,
                 "alerts a",
                 ALERT_COLUMNS,
-                ("municipality", tenant),
-                (after_id, InvalidCursorError(str(after_id))),
-                limit,
+                owner=("municipality", tenant),
+                after_id=after_id,
+                limit=limit,
             )
-        return self._page(rows, limit, lambda row: self.alert_resource(alert_row(row)))
+        return PageResult.of(rows, has_more, lambda row: self.alert_resource(alert_row(row)), row_id)
 
     def update_alert(self, tenant: str, alert_id: str, update: Mapping[str, Any]) -> Representation:
         """Oppdatering: replace the message (and what else is given) and tell every recipient."""
@@ -470,25 +425,26 @@ class CitizenAlertService:
         """Keyset page in sending order."""
         with self.database.transaction(write=False) as connection:
             alert = self._load_alert(connection, tenant, alert_id)
-            rows = self._keyset(
+            rows, has_more = keyset_rows(
                 connection,
                 "alert_receipts",
                 "seq, id, resident_id, notification, sequence, channel, status, reason, status_at",
-                ("alert_seq", alert.seq),
-                (after_id, InvalidCursorError(str(after_id))),
-                limit,
+                owner=("alert_seq", alert.seq),
+                after_id=after_id,
+                limit=limit,
             )
-        return self._page(rows, limit, lambda row: self.receipt_resource(row[1:], alert.id))
+        return PageResult.of(rows, has_more, lambda row: self.receipt_resource(row[1:], alert.id), row_id)
 
     def list_events(self, tenant: str, *, after_id: str | None = None, limit: int = 20) -> PageResult:
         """The kommune's events oldest first, continuing after the event ``after_id``."""
         with self.database.transaction(write=False) as connection:
-            rows = self._keyset(
+            rows, has_more = keyset_rows(
                 connection,
                 "alert_events",
                 "seq, id, type, subject, time, data_json",
-                ("municipality", tenant),
-                (after_id, UnknownEventError(str(after_id))),
-                limit,
+                owner=("municipality", tenant),
+                after_id=after_id,
+                limit=limit,
+                unknown=UnknownEventError(str(after_id)),
             )
-        return self._page(rows, limit, lambda row: self.event_resource(row[1:]))
+        return PageResult.of(rows, has_more, lambda row: self.event_resource(row[1:]), row_id)

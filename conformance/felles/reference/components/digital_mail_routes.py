@@ -28,15 +28,15 @@ from felles.reference.components.digital_mail_service import DigitalMailService
 from felles.reference.components.shared import (
     ComponentRoutes,
     DomainError,
-    decode_cursor,
-    page_response,
+    cursor_after,
+    keyset_response,
     parse_idempotency_key,
     parse_limit,
     query_fingerprint,
     reject_field_errors,
     representation_response,
 )
-from felles.reference.http import allowed_values_text, read_json, single_query_value
+from felles.reference.http import allowed_values_text, single_query_value
 from felles.reference.problems import ProblemError, ProblemType
 from felles.standard import schema_uri
 from felles.standard.validation import validator_for
@@ -53,6 +53,9 @@ def validate(schema: str, body: Any) -> None:
 
 class DigitalMailRoutes(ComponentRoutes[DigitalMailService]):
     """HTTP binding of one :class:`DigitalMailService`."""
+
+    #: Letters carry their PDF: the body limit is the letter's, unless configured higher.
+    min_body_bytes = MAX_LETTER_BODY_BYTES
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -81,12 +84,6 @@ class DigitalMailRoutes(ComponentRoutes[DigitalMailService]):
 
     def _caller(self, request: Request, scope: str) -> Caller:
         return self.service.caller(self.principal(request, scope))
-
-    async def json_body(self, request: Request) -> Any:
-        """Letters carry their PDF: the body limit is the letter's, unless configured higher."""
-        settings = self.context.settings
-        limit = max(settings.max_body_bytes, MAX_LETTER_BODY_BYTES)
-        return await read_json(request, max_bytes=limit, max_depth=settings.max_json_depth)
 
     async def letters(self, request: Request) -> Response:
         """One route per path, so a 405 names every allowed method in ``Allow``."""
@@ -119,22 +116,14 @@ class DigitalMailRoutes(ComponentRoutes[DigitalMailService]):
             )
         limit = parse_limit(single_query_value(request, "limit"))
         fingerprint = query_fingerprint("letters", caller.tenant, reference or "")
-        cursor = single_query_value(request, "cursor")
-        after = decode_cursor(cursor, fingerprint, str) if cursor is not None else None
+        after = cursor_after(request, fingerprint)
         page = await self.call(
             self.service.list_letters, caller, sender_reference=reference, after_id=after, limit=limit
         )
         query: dict[str, str | int] = {"limit": limit}
         if reference is not None:
             query["senderReference"] = reference
-        return page_response(
-            request,
-            page.items,
-            has_more=page.has_more,
-            last_key=page.last_id,
-            query=query,
-            fingerprint=fingerprint,
-        )
+        return keyset_response(request, page, query=query, fingerprint=fingerprint)
 
     async def get_letter(self, request: Request) -> Response:
         caller = self._caller(request, SCOPE_READ)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from felles.reference.auth import Principal
@@ -39,14 +38,15 @@ from felles.reference.components.digital_mail_register import (
 )
 from felles.reference.components.shared import (
     Created,
-    InvalidCursorError,
-    NotFoundError,
+    PageResult,
     Representation,
     create_idempotently,
     entity_tag,
     format_timestamp,
     json_text,
+    keyset_rows,
     later,
+    owned_row,
 )
 from felles.reference.http import render_json
 from felles.reference.storage import Database, IdempotencyStore
@@ -58,11 +58,8 @@ PRINT_REASONS: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class LetterPage:
-    items: list[dict[str, Any]]
-    last_id: str | None
-    has_more: bool
+#: A page of letters (the name the mutant tests import).
+LetterPage = PageResult
 
 
 class DigitalMailService:
@@ -169,13 +166,7 @@ class DigitalMailService:
         return self._load(connection, tenant, letter_id)
 
     def _load(self, connection: sqlite3.Connection, tenant: str, letter_id: str) -> StoredLetter:
-        found = connection.execute(
-            f"SELECT {LETTER_COLUMNS} FROM mail_letters WHERE id = ? AND municipality = ?",
-            (letter_id, tenant),
-        ).fetchone()
-        if found is None:
-            raise NotFoundError("letter", letter_id)
-        return letter_row(found)
+        return letter_row(owned_row(connection, "mail_letters", LETTER_COLUMNS, letter_id, tenant, "letter"))
 
     # ---- operations
 
@@ -211,30 +202,17 @@ class DigitalMailService:
     ) -> LetterPage:
         """Keyset page in sending order, continuing after the letter ``after_id``."""
         with self.database.transaction(write=False) as connection:
-            after_seq = 0
-            if after_id is not None:
-                found = connection.execute(
-                    "SELECT seq FROM mail_letters WHERE id = ? AND municipality = ?",
-                    (after_id, caller.tenant),
-                ).fetchone()
-                if found is None:
-                    raise InvalidCursorError(after_id)
-                after_seq = int(found[0])
-            where = "municipality = ? AND seq > ?"
-            parameters: list[Any] = [caller.tenant, after_seq]
-            if sender_reference is not None:
-                where += " AND sender_reference = ?"
-                parameters.append(sender_reference)
-            rows = connection.execute(
-                f"SELECT {LETTER_COLUMNS} FROM mail_letters WHERE {where} ORDER BY seq LIMIT ?",
-                [*parameters, limit + 1],
-            ).fetchall()
-        letters = [letter_row(row) for row in rows[:limit]]
-        return LetterPage(
-            items=[self.letter_resource(letter) for letter in letters],
-            last_id=letters[-1].id if letters else None,
-            has_more=len(rows) > limit,
-        )
+            rows, has_more = keyset_rows(
+                connection,
+                "mail_letters",
+                LETTER_COLUMNS,
+                owner=("municipality", caller.tenant),
+                after_id=after_id,
+                limit=limit,
+                equal={"sender_reference": sender_reference},
+            )
+        letters = [letter_row(row) for row in rows]
+        return PageResult.of(letters, has_more, self.letter_resource, lambda letter: letter.id)
 
     def record_receipt(self, caller: Caller, letter_id: str, receipt: Mapping[str, Any]) -> Representation:
         """A channel's receipt through the status machine: 404, then 409, else the new state."""

@@ -185,15 +185,6 @@ class PropertyFilter:
     given: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class PageResult:
-    """One keyset page; ``last_key`` is the id of its last item."""
-
-    items: list[dict[str, Any]]
-    last_key: str | None
-    has_more: bool
-
-
 PROPERTY_COLUMNS = "p.seq, p.id, p.municipality, p.input_json, p.created_at"
 NOTICE_COLUMNS = "n.seq, n.id, p.id, n.building_number, n.input_json, n.sent_at, n.status, n.reply_json"
 

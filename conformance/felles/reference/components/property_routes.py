@@ -34,8 +34,8 @@ from felles.reference.components.shared import (
     Created,
     DomainError,
     Representation,
-    decode_cursor,
-    page_response,
+    cursor_after,
+    keyset_response,
     parse_idempotency_key,
     parse_limit,
     query_fingerprint,
@@ -191,17 +191,9 @@ class PropertyRoutes(RuleRoutes[PropertyService]):
         fingerprint = query_fingerprint(
             "properties", tenant, *(f"{k}={v}" for k, v in sorted(query.given.items()))
         )
-        cursor = single_query_value(request, "cursor")
-        after = decode_cursor(cursor, fingerprint, str) if cursor is not None else None
+        after = cursor_after(request, fingerprint)
         page = await self.call(self.service.list_properties, tenant, query, after_id=after, limit=limit)
-        return page_response(
-            request,
-            page.items,
-            has_more=page.has_more,
-            last_key=page.last_key,
-            query={**query.given, "limit": limit},
-            fingerprint=fingerprint,
-        )
+        return keyset_response(request, page, query={**query.given, "limit": limit}, fingerprint=fingerprint)
 
     async def get_property(self, request: Request) -> Response:
         tenant = self.principal(request, SCOPE_READ).municipality

@@ -29,7 +29,6 @@ from felles.reference.components.property_model import (
     VERSION,
     DuplicatePropertyError,
     NoticeAnsweredError,
-    PageResult,
     PropertyFilter,
     StoredNotice,
     StoredProperty,
@@ -39,13 +38,15 @@ from felles.reference.components.property_model import (
 )
 from felles.reference.components.shared import (
     Created,
-    InvalidCursorError,
     NotFoundError,
+    PageResult,
     Representation,
     create_idempotently,
     entity_tag,
     format_timestamp,
     json_text,
+    keyset_rows,
+    owned_row,
 )
 from felles.reference.http import render_json
 from felles.reference.problems import FieldProblem
@@ -215,13 +216,9 @@ class PropertyService:
     # ---- loading (always through the tenant)
 
     def _load(self, connection: sqlite3.Connection, tenant: str, property_id: str) -> StoredProperty:
-        found = connection.execute(
-            f"SELECT {PROPERTY_COLUMNS} FROM properties p WHERE p.id = ? AND p.municipality = ?",
-            (property_id, tenant),
-        ).fetchone()
-        if found is None:
-            raise NotFoundError("property", property_id)
-        return property_row(found)
+        return property_row(
+            owned_row(connection, "properties p", PROPERTY_COLUMNS, property_id, tenant, "property")
+        )
 
     def _planned_building(self, prop: StoredProperty, number: str) -> Mapping[str, Any]:
         """A building of the property in the feiing scheme; others have no schedule (404)."""
@@ -331,17 +328,14 @@ class PropertyService:
         self, tenant: str, query: PropertyFilter, *, after_id: str | None = None, limit: int = 20
     ) -> PageResult:
         """Keyset page in registration order, continuing after the property ``after_id``."""
-        where = ["p.municipality = ?", "p.seq > ?"]
-        parameters: list[Any] = [tenant]
-        for column, value in (
-            ("p.cadastral_unit", query.cadastral_unit),
-            ("p.property_unit", query.property_unit),
-            ("p.leasehold", query.leasehold),
-            ("p.section", query.section),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                parameters.append(value)
+        equal = {
+            "p.cadastral_unit": query.cadastral_unit,
+            "p.property_unit": query.property_unit,
+            "p.leasehold": query.leasehold,
+            "p.section": query.section,
+        }
+        where: list[str] = []
+        parameters: list[Any] = []
         address = [
             (column, value)
             for column, value in (
@@ -359,29 +353,19 @@ class PropertyService:
             )
             parameters.extend(value for _, value in address)
         with self.database.transaction(write=False) as connection:
-            after_seq = 0
-            if after_id is not None:
-                found = connection.execute(
-                    "SELECT seq FROM properties WHERE id = ? AND municipality = ?", (after_id, tenant)
-                ).fetchone()
-                if found is None:
-                    raise InvalidCursorError(after_id)
-                after_seq = int(found[0])
-            parameters.insert(1, after_seq)
-            rows = [
-                property_row(values)
-                for values in connection.execute(
-                    f"SELECT {PROPERTY_COLUMNS} FROM properties p WHERE {' AND '.join(where)} "
-                    "ORDER BY p.seq LIMIT ?",
-                    [*parameters, limit + 1],
-                ).fetchall()
-            ]
-        page = rows[:limit]
-        return PageResult(
-            items=[self.property_resource(prop) for prop in page],
-            last_key=page[-1].id if page else None,
-            has_more=len(rows) > limit,
-        )
+            rows, has_more = keyset_rows(
+                connection,
+                "properties p",
+                PROPERTY_COLUMNS,
+                owner=("municipality", tenant),
+                after_id=after_id,
+                limit=limit,
+                equal=equal,
+                where=where,
+                parameters=parameters,
+            )
+        page = [property_row(values) for values in rows]
+        return PageResult.of(page, has_more, self.property_resource, lambda prop: prop.id)
 
     # ---- operations: feiing og tilsyn
 

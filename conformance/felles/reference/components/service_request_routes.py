@@ -25,13 +25,14 @@ from felles.reference.components.service_request_model import (
     VERSION,
     ChangeNotAllowedError,
 )
-from felles.reference.components.service_request_service import RequestPage, ServiceRequestService
+from felles.reference.components.service_request_service import ServiceRequestService
 from felles.reference.components.shared import (
     ComponentRoutes,
     DomainError,
-    decode_cursor,
+    PageResult,
+    cursor_after,
     enum_query,
-    page_response,
+    keyset_response,
     parse_idempotency_key,
     parse_limit,
     query_fingerprint,
@@ -39,7 +40,7 @@ from felles.reference.components.shared import (
     representation_response,
     shown_id,
 )
-from felles.reference.http import allowed_values_text, json_response, read_json, single_query_value
+from felles.reference.http import allowed_values_text, json_response, single_query_value
 from felles.reference.problems import ProblemError, ProblemType
 from felles.standard import schema_uri
 from felles.standard.validation import validator_for
@@ -55,6 +56,9 @@ def validate(schema: str, body: Any) -> None:
 
 class ServiceRequestRoutes(ComponentRoutes[ServiceRequestService]):
     """HTTP binding of one :class:`ServiceRequestService`."""
+
+    #: Requests may carry three photos: the body limit is theirs, unless configured higher.
+    min_body_bytes = MAX_REQUEST_BODY_BYTES
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -103,12 +107,6 @@ class ServiceRequestRoutes(ComponentRoutes[ServiceRequestService]):
             )
         return super().problem(exc)
 
-    async def json_body(self, request: Request) -> Any:
-        """Requests may carry three photos: the body limit is theirs, unless configured higher."""
-        settings = self.context.settings
-        limit = max(settings.max_body_bytes, MAX_REQUEST_BODY_BYTES)
-        return await read_json(request, max_bytes=limit, max_depth=settings.max_json_depth)
-
     # ---- the catalogue (anyone)
 
     async def services(self, request: Request) -> Response:
@@ -140,20 +138,12 @@ class ServiceRequestRoutes(ComponentRoutes[ServiceRequestService]):
         status = enum_query(request, "status", STATUSES)
         limit = parse_limit(single_query_value(request, "limit"))
         fingerprint = query_fingerprint(kind, tenant, status or "")
-        cursor = single_query_value(request, "cursor")
-        after = decode_cursor(cursor, fingerprint, str) if cursor is not None else None
-        page: RequestPage = await self.call(lister, tenant, status=status, after_id=after, limit=limit)
+        after = cursor_after(request, fingerprint)
+        page: PageResult = await self.call(lister, tenant, status=status, after_id=after, limit=limit)
         query: dict[str, str | int] = {"limit": limit}
         if status is not None:
             query["status"] = status
-        return page_response(
-            request,
-            page.items,
-            has_more=page.has_more,
-            last_key=page.last_id,
-            query=query,
-            fingerprint=fingerprint,
-        )
+        return keyset_response(request, page, query=query, fingerprint=fingerprint)
 
     async def get_request(self, request: Request) -> Response:
         tenant = self.principal(request, SCOPE_READ).municipality

@@ -17,7 +17,6 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from felles.reference.components.base import Clock, utc_now
@@ -37,14 +36,16 @@ from felles.reference.components.service_request_model import (
 from felles.reference.components.service_request_public import public_view
 from felles.reference.components.shared import (
     Created,
-    InvalidCursorError,
     NotFoundError,
+    PageResult,
     Representation,
     create_idempotently,
     entity_tag,
     format_timestamp,
     json_text,
+    keyset_rows,
     later,
+    owned_row,
 )
 from felles.reference.http import render_json
 from felles.reference.storage import Database, IdempotencyStore
@@ -52,13 +53,6 @@ from felles.standard.validation import FieldError
 
 #: Notice channel per reporter member that can receive one.
 NOTICE_CHANNELS: Mapping[str, str] = {"email": "email", "phone": "sms"}
-
-
-@dataclass(frozen=True)
-class RequestPage:
-    items: list[dict[str, Any]]
-    last_id: str | None
-    has_more: bool
 
 
 def decoded_photos(photos: Sequence[Mapping[str, Any]]) -> list[Photo]:
@@ -188,12 +182,7 @@ class ServiceRequestService:
         return self._load(connection, tenant, request_id)
 
     def _load(self, connection: sqlite3.Connection, tenant: str, request_id: str) -> StoredRequest:
-        found = connection.execute(
-            f"SELECT {REQUEST_COLUMNS} FROM sr_requests WHERE id = ? AND municipality = ?",
-            (request_id, tenant),
-        ).fetchone()
-        if found is None:
-            raise NotFoundError("service request", request_id)
+        found = owned_row(connection, "sr_requests", REQUEST_COLUMNS, request_id, tenant, "service request")
         return request_row(found)
 
     def _page(
@@ -201,23 +190,16 @@ class ServiceRequestService:
     ) -> tuple[list[StoredRequest], bool]:
         """Keyset page in creation order, continuing after the request ``after_id``."""
         with self.database.transaction(write=False) as connection:
-            after_seq = 0
-            if after_id is not None:
-                found = connection.execute(
-                    "SELECT seq FROM sr_requests WHERE id = ? AND municipality = ?", (after_id, tenant)
-                ).fetchone()
-                if found is None:
-                    raise InvalidCursorError(after_id)
-                after_seq = int(found[0])
-            where, parameters = "municipality = ? AND seq > ?", [tenant, after_seq]
-            if status is not None:
-                where += " AND status = ?"
-                parameters.append(status)
-            rows = connection.execute(
-                f"SELECT {REQUEST_COLUMNS} FROM sr_requests WHERE {where} ORDER BY seq LIMIT ?",
-                [*parameters, limit + 1],
-            ).fetchall()
-        return [request_row(row) for row in rows[:limit]], len(rows) > limit
+            rows, has_more = keyset_rows(
+                connection,
+                "sr_requests",
+                REQUEST_COLUMNS,
+                owner=("municipality", tenant),
+                after_id=after_id,
+                limit=limit,
+                equal={"status": status},
+            )
+        return [request_row(row) for row in rows], has_more
 
     # ---- operations (the kommune's systems)
 
@@ -241,11 +223,9 @@ class ServiceRequestService:
 
     def list_requests(
         self, tenant: str, *, status: str | None, after_id: str | None, limit: int
-    ) -> RequestPage:
+    ) -> PageResult:
         requests, has_more = self._page(tenant, status=status, after_id=after_id, limit=limit)
-        return RequestPage(
-            [self.request_resource(r) for r in requests], requests[-1].id if requests else None, has_more
-        )
+        return PageResult.of(requests, has_more, self.request_resource, lambda r: r.id)
 
     def photo(self, tenant: str, request_id: str, number: int) -> Photo:
         with self.database.connection() as connection:
@@ -295,8 +275,6 @@ class ServiceRequestService:
 
     def list_public(
         self, municipality: str, *, status: str | None, after_id: str | None, limit: int
-    ) -> RequestPage:
+    ) -> PageResult:
         requests, has_more = self._page(municipality, status=status, after_id=after_id, limit=limit)
-        return RequestPage(
-            [self.public_view(r) for r in requests], requests[-1].id if requests else None, has_more
-        )
+        return PageResult.of(requests, has_more, self.public_view, lambda r: r.id)

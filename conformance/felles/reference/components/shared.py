@@ -30,7 +30,8 @@ A new component uses it like this::
             location = self.url(request, "things", created.representation.resource_id)
             return representation_response(created.representation, status=201, location=location)
 
-Lists: ``parse_limit``, ``query_fingerprint``, ``decode_cursor``/``page_response``. Component-only
+Lists: ``parse_limit``, ``query_fingerprint``, ``cursor_after`` (or ``decode_cursor``),
+``keyset_rows`` to a :class:`PageResult`, then ``keyset_response`` (or ``page_response``). Component-only
 refusals: subclass :class:`DomainError` and override :meth:`ComponentRoutes.problem`.
 
 Keep this module small: add something only when two components need the very same thing.
@@ -43,7 +44,7 @@ import binascii
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -80,11 +81,13 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "InvalidCursorError",
     "NotFoundError",
+    "PageResult",
     "PreconditionFailedError",
     "Representation",
     "StoredRow",
     "common_problem",
     "create_idempotently",
+    "cursor_after",
     "decode_cursor",
     "encode_cursor",
     "entity_tag",
@@ -92,7 +95,10 @@ __all__ = [
     "format_timestamp",
     "invalid_cursor",
     "json_text",
+    "keyset_response",
+    "keyset_rows",
     "later",
+    "owned_row",
     "page_response",
     "parse_idempotency_key",
     "parse_limit",
@@ -314,6 +320,90 @@ def decode_cursor(cursor: str, fingerprint: str, kind: type[K], *, member: str =
     return result
 
 
+@dataclass(frozen=True)
+class PageResult:
+    """One keyset page; ``last_key`` is what the next page continues after (an id or a number)."""
+
+    items: list[dict[str, Any]]
+    last_key: str | int | None
+    has_more: bool
+
+    @classmethod
+    def of(
+        cls,
+        rows: Sequence[T],
+        has_more: bool,
+        render: Callable[[T], dict[str, Any]],
+        key: Callable[[T], str | int],
+    ) -> PageResult:
+        """The page of ``rows`` rendered, keyed by ``key`` of the last row."""
+        return cls([render(row) for row in rows], key(rows[-1]) if rows else None, has_more)
+
+
+def keyset_rows(
+    connection: sqlite3.Connection,
+    source: str,
+    columns: str,
+    *,
+    owner: tuple[str, str | int],
+    after_id: str | None,
+    limit: int,
+    equal: Mapping[str, Any] | None = None,
+    where: Sequence[str] = (),
+    parameters: Sequence[Any] = (),
+    unknown: DomainError | None = None,
+) -> tuple[list[Any], bool]:
+    """Up to ``limit`` rows of ``source`` (a table, optionally with an alias) whose ``owner``
+    column has the given value, whose ``equal`` columns have theirs (a None value is no
+    filter) and that match every ``where`` condition (with ``parameters``), in insertion
+    (``seq``) order after the row whose id is ``after_id``; and whether more follow.
+
+    ``after_id`` naming no row of this owner raises ``unknown`` (default
+    :class:`InvalidCursorError`): a cursor never reaches into another kommune.
+    """
+    table, prefix = _table_and_prefix(source)
+    column, value = owner
+    filters = [(name, wanted) for name, wanted in (equal or {}).items() if wanted is not None]
+    where = [*(f"{name} = ?" for name, _ in filters), *where]
+    parameters = [*(wanted for _, wanted in filters), *parameters]
+    after_seq = 0
+    if after_id is not None:
+        found = connection.execute(
+            f"SELECT seq FROM {table} WHERE id = ? AND {column} = ?", (after_id, value)
+        ).fetchone()
+        if found is None:
+            raise unknown if unknown is not None else InvalidCursorError(after_id)
+        after_seq = int(found[0])
+    conditions = " AND ".join([f"{prefix}{column} = ?", f"{prefix}seq > ?", *where])
+    rows = connection.execute(
+        f"SELECT {columns} FROM {source} WHERE {conditions} ORDER BY {prefix}seq LIMIT ?",
+        [value, after_seq, *parameters, limit + 1],
+    ).fetchall()
+    return rows[:limit], len(rows) > limit
+
+
+def owned_row(
+    connection: sqlite3.Connection, source: str, columns: str, object_id: str, tenant: str, kind: str
+) -> Any:
+    """The row of ``source`` (a table, optionally with an alias) with id ``object_id`` that
+    belongs to the kommune ``tenant``; :class:`NotFoundError` of ``kind`` if there is none
+    (another kommune's is not found either)."""
+    _, prefix = _table_and_prefix(source)
+    found = connection.execute(
+        f"SELECT {columns} FROM {source} WHERE {prefix}id = ? AND {prefix}municipality = ?",
+        (object_id, tenant),
+    ).fetchone()
+    if found is None:
+        raise NotFoundError(kind, object_id)
+    return found
+
+
+def _table_and_prefix(source: str) -> tuple[str, str]:
+    """``"things t"`` → ``("things", "t.")``; ``"things"`` → ``("things", "")``."""
+    table, _, alias = source.partition(" ")
+    return table, f"{alias.strip()}." if alias.strip() else ""
+
+
 def page_response(
     request: Request,
     items: list[dict[str, Any]],
@@ -330,6 +420,26 @@ def page_response(
         query["cursor"] = encode_cursor(last_key, fingerprint, member=member)
         next_link = f"{request.url.path}?{urlencode(query)}"
     return json_response({"items": items, "next": next_link})
+
+
+def cursor_after(request: Request, fingerprint: str) -> str | None:
+    """The id the ``cursor`` query parameter continues after (None: the first page)."""
+    cursor = single_query_value(request, "cursor")
+    return decode_cursor(cursor, fingerprint, str) if cursor is not None else None
+
+
+def keyset_response(
+    request: Request, page: PageResult, *, query: dict[str, str | int], fingerprint: str
+) -> Response:
+    """:func:`page_response` of a :class:`PageResult`."""
+    return page_response(
+        request,
+        page.items,
+        has_more=page.has_more,
+        last_key=page.last_key,
+        query=query,
+        fingerprint=fingerprint,
+    )
 
 
 def representation_response(
@@ -437,6 +547,10 @@ class ComponentRoutes(Generic[S]):
     nothing more), then read and validate the body, then :meth:`call` the service.
     """
 
+    #: The least request body size this component accepts, whatever the configured limit
+    #: (components whose bodies carry files raise it).
+    min_body_bytes: int = 0
+
     def __init__(self, service: S, context: AppContext) -> None:
         self.service = service
         self.context = context
@@ -447,9 +561,11 @@ class ComponentRoutes(Generic[S]):
         return self.auth.require(request, *any_of)
 
     async def json_body(self, request: Request) -> Any:
-        """The JSON body within the configured size and depth limits (else 413/400/415)."""
+        """The JSON body within the configured size (at least :attr:`min_body_bytes`) and depth
+        limits (else 413/400/415)."""
         settings = self.context.settings
-        return await read_json(request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+        limit = max(settings.max_body_bytes, self.min_body_bytes)
+        return await read_json(request, max_bytes=limit, max_depth=settings.max_json_depth)
 
     def validate_body(self, schema: str, body: Any) -> None:
         """422 unless ``body`` is valid against ``schema``. Override to route validation

@@ -23,9 +23,7 @@ from hypothesis import strategies as st
 from felles.runner.assertions import expect_problem, header
 from felles.runner.checks.property_assertions import (
     expect_answer,
-    expect_refused,
     expect_rejected_at,
-    expect_unauthenticated,
 )
 from felles.runner.checks.property_payloads import (
     NEIGHBOUR_NOTICE_DAYS,
@@ -44,6 +42,8 @@ from felles.runner.checks.shared import (
     FORGED_JWT,
     expect_declaration,
     expect_exactly_once,
+    expect_refused,
+    expect_unauthenticated,
     json_diff,
     walk_pages,
 )

@@ -791,7 +791,9 @@ def check_import_invalid(api: ApiClient, gen: Generators, examples: Examples) ->
         broken = copy.deepcopy(miss.instance)
         title = f"Import-test {marker}"
         # Mark the document so a wrongly created case can be found; never touch the broken member.
-        if isinstance(broken.get("caseFile"), dict) and not miss.pointer.startswith("/caseFile/title"):
+        # (A near-miss may replace the whole document, e.g. by a number: nothing to mark then.)
+        case_file = broken.get("caseFile") if isinstance(broken, dict) else None
+        if isinstance(case_file, dict) and not miss.pointer.startswith("/caseFile/title"):
             broken["caseFile"]["title"] = title
         response = api.post(f"{CASES}/import", broken)
         expect(
@@ -803,5 +805,29 @@ def check_import_invalid(api: ApiClient, gen: Generators, examples: Examples) ->
             c.get("title") for c in walk_pages(api, CASES, gen.validator("CaseFilePage"), {"limit": 100})
         ]
         expect(title not in titles, "an invalid import created a case file")
+
+    attempt()
+    _expect_top_level_breaks_rejected(api, gen, examples)
+
+
+def _expect_top_level_breaks_rejected(api: ApiClient, gen: Generators, examples: Examples) -> None:
+    """Every break of the export's own members (format version, source, status, ...) is refused.
+
+    Deterministic: a random near-miss mostly breaks a nested case file or entry,
+    which an importer that skips validating the export may still catch by
+    validating its parts; these breaks only validating the export itself catches.
+    """
+
+    @examples(max_examples=1)
+    @given(valid=gen.valid("CaseExport"))
+    def attempt(valid: Any) -> None:
+        for miss in gen.all_near_misses("CaseExport", valid):
+            if miss.pointer.count("/") != 1:
+                continue
+            response = api.post(f"{CASES}/import", miss.instance)
+            expect(
+                response.status_code in (400, 422),
+                f"an export with {miss.reason} at {miss.pointer} was imported ({response.status_code})",
+            )
 
     attempt()

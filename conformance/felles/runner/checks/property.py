@@ -20,9 +20,7 @@ from hypothesis import strategies as st
 from felles.runner.assertions import expect_json_body, expect_problem, expect_status, header
 from felles.runner.checks.property_assertions import (
     expect_answer,
-    expect_refused,
     expect_rejected_at,
-    expect_unauthenticated,
 )
 from felles.runner.checks.property_payloads import (
     SERVICES,
@@ -43,6 +41,8 @@ from felles.runner.checks.shared import (
     FORGED_JWT,
     expect_declaration,
     expect_exactly_once,
+    expect_refused,
+    expect_unauthenticated,
     json_diff,
     problem_detail,
     walk_pages,

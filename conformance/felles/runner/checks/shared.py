@@ -1,16 +1,18 @@
 """Building blocks shared by every component's checks (not itself a check module).
 
-Pagination walking, the conformance declaration, auth probes and failure
-formatting are the same rule in every component (common 1.0), so they are
-written once here and each component's module names its own requirement.
+Pagination walking, the conformance declaration, auth probes (401 with a
+Bearer challenge, 403/404 refusals) and failure formatting are the same rule
+in every component (common 1.0), so they are written once here and each
+component's module names its own requirement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from felles.runner.assertions import expect_json_body, expect_status
+from felles.runner.assertions import expect_json_body, expect_problem, expect_status, header
 from felles.runner.client import ApiClient, Response
 from felles.runner.config import RunConfig
 from felles.runner.failures import ConformanceFailure, expect
@@ -129,3 +131,23 @@ def value_at(instance: Any, pointer: str) -> Any:
         key = token.replace("~1", "/").replace("~0", "~")
         instance = instance[int(key)] if isinstance(instance, list) else instance[key]
     return instance
+
+
+def expect_unauthenticated(probes: Iterable[tuple[str, Callable[[], Response]]]) -> None:
+    """Each probe, sent without a valid token, is a 401 problem with ``WWW-Authenticate: Bearer``."""
+    for what, send in probes:
+        response = send()
+        expect(
+            response.status_code == 401,
+            f"{what} without a valid token answered {response.status_code}, not 401",
+        )
+        expect_problem(response, 401)
+        challenge = header(response, "WWW-Authenticate") or ""
+        expect(challenge.lower().startswith("bearer"), f"{what}: 401 without WWW-Authenticate: Bearer")
+
+
+def expect_refused(attempts: Iterable[tuple[str, Response]], status: int) -> None:
+    """Each ``(what, response)`` is a ``status`` problem (403 for a scope, 404 for another kommune)."""
+    for what, response in attempts:
+        expect(response.status_code == status, f"{what} answered {response.status_code}, not {status}")
+        expect_problem(response, status)
