@@ -228,7 +228,9 @@ def execute(
         # only costs parsing every rewritten module in each process (and each xdist worker).
         args += ["--assert=plain"]
         if workers:
-            args += ["-p", "xdist", "-n", str(workers)]
+            # worksteal: an idle worker takes checks queued for a busy one, so one long check
+            # at the end does not leave the other worker idle (1.39x -> 1.53x at 2 workers).
+            args += ["-p", "xdist", "-n", str(workers), "--dist", "worksteal"]
         plugin.set_progress(progress)
         try:
             with (
