@@ -30,7 +30,8 @@ CHROMIUM = next(
     (p for name in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(name))), None
 )
 
-# A sample of every kind of page, in both languages; test_site_links.py reads every page.
+# A sample of every kind of page, in both languages, with the heading each must show;
+# test_every_page_renders opens every page, and test_site_links.py reads every page.
 PAGES = [
     ("", "Felles"),
     ("guides/vendors/", "Veiledning for leverandører"),
@@ -115,18 +116,40 @@ def _outside(urls: list[str], base: str) -> list[str]:
     return [u for u in urls if not u.startswith((base, "data:", "blob:", "about:"))]
 
 
+_SHOWN = (
+    "(() => { const a = document.querySelector('article.md-content__inner');"
+    " return {h1: a && a.querySelector('h1') ? a.querySelector('h1').innerText : '',"
+    " text: a ? a.innerText : '', lang: document.documentElement.lang,"
+    " nav: document.querySelectorAll('.md-nav__link').length}; })()"
+)
+
+
+def test_every_page_renders(browser: Chromium, server: str, site: BuiltSite) -> None:
+    """Every HTML page of the build, both languages: a heading, content, no JS error, nothing external."""
+    folders = (page.relative_to(site.root).parent for page in site.root.rglob("index.html"))
+    pages = sorted("" if folder == Path() else f"{folder.as_posix()}/" for folder in folders)
+    assert len(pages) > 2 * len(PAGES)
+    problems = []
+    for path in pages:
+        browser.events.clear()
+        browser.navigate(server + path)
+        shown = browser.evaluate(_SHOWN)
+        if not shown["h1"] or len(shown["text"]) < 40:
+            problems.append(f"{path or '/'}: no heading or no content ({shown['text'][:80]!r})")
+        if browser.errors():
+            problems.append(f"{path or '/'}: {browser.errors()}")
+        if outside := _outside(browser.requested_urls(), server):
+            problems.append(f"{path or '/'}: requests leaving the site: {outside}")
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.parametrize(("path", "heading"), PAGES, ids=[p or "home" for p, _ in PAGES])
 def test_page_renders_without_errors_or_outside_requests(
     browser: Chromium, server: str, path: str, heading: str
 ) -> None:
     browser.events.clear()
     browser.navigate(server + path)
-    shown = browser.evaluate(
-        "(() => { const a = document.querySelector('article.md-content__inner');"
-        " return {h1: a && a.querySelector('h1') ? a.querySelector('h1').innerText : '',"
-        " text: a ? a.innerText : '', lang: document.documentElement.lang,"
-        " nav: document.querySelectorAll('.md-nav__link').length}; })()"
-    )
+    shown = browser.evaluate(_SHOWN)
     assert shown["h1"], f"{path}: no heading"
     assert heading in shown["text"], shown["text"][:300]
     assert len(shown["text"]) > 200
