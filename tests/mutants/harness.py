@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from felles.reference.auth import mint_dev_token
-from felles.runner.reference_target import role_scopes
+from felles.runner.reference_target import role_scopes, wait_until_answering
 from felles.runner.reference_target import server_process as start_with_socket
 from felles.standard import default_catalogue
 
@@ -220,6 +218,10 @@ def _exits_within(pid: int, timeout_s: float) -> bool:
     return _is_done(pid)
 
 
+def _exit_message(pid: int) -> str | None:
+    return f"the mutant server {pid} exited before answering" if _is_done(pid) else None
+
+
 def _is_done(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -240,23 +242,8 @@ def _forked_server(name: str, env: dict[str, str]) -> Iterator[str]:
     pid = server.start({"op": "serve", "mutant": name, "env": env}, [listener.fileno()])
     listener.close()
     try:
-        _wait_until_answering(root, pid)
+        wait_until_answering(root, lambda: _exit_message(pid), 30.0)
         yield root
     finally:
         os.kill(pid, signal.SIGTERM)
         server.wait(pid, 10.0)
-
-
-def _wait_until_answering(root: str, pid: int, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    with httpx.Client(timeout=1.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if _is_done(pid):
-                raise RuntimeError(f"the mutant server {pid} exited before answering")
-            try:
-                if client.get(f"{root}/conformance").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
-    raise RuntimeError(f"the mutant server at {root} did not answer within {timeout_s:.0f} s")

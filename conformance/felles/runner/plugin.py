@@ -433,7 +433,7 @@ def examples(run_config: RunConfig) -> ExamplesDecorator:
                 phases=(Phase.explicit, Phase.generate, *((Phase.shrink,) if run_config.shrink else ())),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
                 print_blob=False,
-            )(with_shrink_budget(inner, run_config.shrink))
+            )(with_shrink_budget(inner, run_config.shrink) if run_config.shrink else inner)
             return hypothesis_seed(run_config.seed)(configured)
 
         return decorate(test) if test is not None else decorate

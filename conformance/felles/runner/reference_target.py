@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
@@ -133,7 +133,7 @@ def server_process(
         listener.close()
         root = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(root, process, startup_timeout_s, log)
+            wait_until_answering(root, lambda: _exit_message(process, log), startup_timeout_s)
             yield root
         finally:
             process.terminate()
@@ -150,13 +150,20 @@ def _tail(log: IO[bytes], limit: int = 2000) -> str:
     return log.read().decode(errors="replace")
 
 
-def _wait_ready(root: str, process: subprocess.Popen[bytes], timeout_s: float, log: IO[bytes]) -> None:
+def _exit_message(process: subprocess.Popen[bytes], log: IO[bytes]) -> str | None:
+    if process.poll() is None:
+        return None
+    return f"the server process exited with code {process.returncode}: {_tail(log)}"
+
+
+def wait_until_answering(root: str, exited: Callable[[], str | None], timeout_s: float) -> None:
+    """Poll ``{root}/conformance`` until it answers 200; ``exited()`` names a server that died."""
     deadline = time.monotonic() + timeout_s
     # One client for every poll: a new one per poll loads the CA bundle each time (plain HTTP here).
     with httpx.Client(timeout=1.0, trust_env=False, verify=False) as client:
         while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise FellesError(f"the server process exited with code {process.returncode}: {_tail(log)}")
+            if (message := exited()) is not None:
+                raise FellesError(message)
             try:
                 if client.get(f"{root}/conformance").status_code == 200:
                     return

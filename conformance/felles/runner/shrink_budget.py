@@ -18,20 +18,21 @@ from hypothesis.errors import HypothesisException
 
 T = TypeVar("T")
 
-DEFAULT_SHRINK_BUDGET = 10
 
-
-def with_shrink_budget(test: T, budget: int = DEFAULT_SHRINK_BUDGET) -> T:
+def with_shrink_budget(test: T, budget: int) -> T:
     """Wrap the inner body of a ``@given`` test (``test.hypothesis.inner_test``) in a budget."""
     hypothesis_handle: Any = getattr(test, "hypothesis")  # noqa: B009 - typed as Any on purpose
     inner: Callable[..., None] = hypothesis_handle.inner_test
     failing: set[str] = set()
     spent = [0]
 
+    def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        return repr((args, sorted(kwargs.items())))
+
     @functools.wraps(inner)
     def budgeted(*args: Any, **kwargs: Any) -> None:
-        key = repr((args, sorted(kwargs.items())))
-        if failing and key not in failing:
+        # The key (a repr of the whole payload) is only needed once something has failed.
+        if failing and key_of(args, kwargs) not in failing:
             if spent[0] >= budget:
                 return
             spent[0] += 1
@@ -40,7 +41,7 @@ def with_shrink_budget(test: T, budget: int = DEFAULT_SHRINK_BUDGET) -> T:
         except HypothesisException:
             raise  # assume() and Hypothesis' own control flow: not a failure of the target
         except Exception:
-            failing.add(key)
+            failing.add(key_of(args, kwargs))
             raise
 
     hypothesis_handle.inner_test = budgeted
