@@ -8,9 +8,22 @@ from tests.mutants.catalogue import MUTANTS as CATALOGUE
 from tests.mutants.kit import Mutant
 
 from benchmarks.mutants.application import APPLICATION_VENDOR_MUTANTS
+from benchmarks.mutants.building_permit import BUILDING_PERMIT_VENDOR_MUTANTS
 from benchmarks.mutants.case_archive import CASE_ARCHIVE_VENDOR_MUTANTS
+from benchmarks.mutants.citizen_alert import CITIZEN_ALERT_VENDOR_MUTANTS
+from benchmarks.mutants.digital_mail import DIGITAL_MAIL_VENDOR_MUTANTS
+from benchmarks.mutants.property import PROPERTY_VENDOR_MUTANTS
+from benchmarks.mutants.service_request import SERVICE_REQUEST_VENDOR_MUTANTS
 
-VENDOR_MUTANTS: tuple[Mutant, ...] = APPLICATION_VENDOR_MUTANTS + CASE_ARCHIVE_VENDOR_MUTANTS
+VENDOR_MUTANTS: tuple[Mutant, ...] = (
+    APPLICATION_VENDOR_MUTANTS
+    + CASE_ARCHIVE_VENDOR_MUTANTS
+    + PROPERTY_VENDOR_MUTANTS
+    + BUILDING_PERMIT_VENDOR_MUTANTS
+    + CITIZEN_ALERT_VENDOR_MUTANTS
+    + DIGITAL_MAIL_VENDOR_MUTANTS
+    + SERVICE_REQUEST_VENDOR_MUTANTS
+)
 
 
 def all_mutants() -> tuple[Mutant, ...]:

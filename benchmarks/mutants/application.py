@@ -25,7 +25,6 @@ from felles.reference.components.application import (
     PageResult,
     StoredApplication,
 )
-from felles.reference.storage import IdempotencyStore, StoredResponse
 
 REQ = "/req/application/"
 
@@ -74,22 +73,12 @@ class PageOfLimitPlusOne(ApplicationService):
         return PageResult(page.items, page.last_seq, True, str(last["id"]))
 
 
-class _SharedKeys(IdempotencyStore):
-    """An idempotency store keyed by the key alone, for every kommune."""
-
-    def lookup(self, connection: sqlite3.Connection, tenant: str, key: str) -> StoredResponse | None:
-        return super().lookup(connection, "*", key)
-
-    def save(self, connection: sqlite3.Connection, tenant: str, key: str, *args: Any, **kwargs: Any) -> None:
-        super().save(connection, "*", key, *args, **kwargs)
-
-
 class KeysAcrossKommuner(ApplicationService):
     """Idempotency keys are not scoped to the caller's kommune."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.idempotency = _SharedKeys(self.idempotency.scope)
+        self.idempotency = faults.SharedKeys(self.idempotency.scope)
 
 
 class FilteredListIgnoresTenant(ApplicationService):

@@ -1,18 +1,23 @@
-"""Response rewrites shared by the vendor-style mutants of every component.
+"""Response rewrites (and one storage fault) shared by the vendor-style mutants of every
+component.
 
 Each is a fault a gateway, framework or hand-written handler really
 produces: an exception page instead of a problem, timestamps in the wrong
-zone, a status code one off. They reuse :class:`tests.mutants.rewrite.Rewriter`.
+zone, a status code one off, an idempotency table without a kommune column.
+The rewrites reuse :class:`tests.mutants.rewrite.Rewriter`.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from tests.mutants.rewrite import Reply
+
+from felles.reference.storage import IdempotencyStore, StoredResponse
 
 _UTC_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$")
 ResponseRewrite = Callable[[Reply], None]
@@ -109,3 +114,14 @@ def page_repeats_last_item(reply: Reply) -> None:
     if reply.method == "GET" and isinstance(body, dict) and body.get("next") and body.get("items"):
         body["items"] = [*body["items"], body["items"][-1]]
         reply.set_json(body)
+
+
+class SharedKeys(IdempotencyStore):
+    """An idempotency store keyed by the key alone, for every kommune: another kommune's retry
+    with the same ``Idempotency-Key`` and body gets this kommune's answer replayed."""
+
+    def lookup(self, connection: sqlite3.Connection, tenant: str, key: str) -> StoredResponse | None:
+        return super().lookup(connection, "*", key)
+
+    def save(self, connection: sqlite3.Connection, tenant: str, key: str, *args: Any, **kwargs: Any) -> None:
+        super().save(connection, "*", key, *args, **kwargs)

@@ -41,6 +41,7 @@ from felles.formats import format_checker
 from felles.standard.registry import default_registry
 from felles.standard.validation import Validity
 from felles.strategies.identifiers import VALID_FORMAT_STRATEGIES
+from felles.strategies.regex import simple_regex_strategy, sized_regex_strategy
 
 if TYPE_CHECKING:
     from referencing._core import Resolver
@@ -730,8 +731,13 @@ class SchemaCompiler:
         base: SearchStrategy[str]
         if names:
             base = format_strategy(names[0], merged.formats[0][1])
+            if not compiled and low == 0 and high is None:
+                return base
         elif compiled:
-            base = regex_strategy(compiled[0].pattern)
+            sized = sized_regex_strategy(compiled[0].pattern, TEXT_ALPHABET, low, cap)
+            if sized is not None and sized[1] and len(compiled) == 1:
+                return sized[0]  # matches and fits by construction: nothing to filter
+            base = sized[0] if sized is not None else regex_strategy(compiled[0].pattern)
         else:
             return st.text(TEXT_ALPHABET, min_size=low, max_size=cap)
 
@@ -759,7 +765,9 @@ class SchemaCompiler:
         first, last = -(-low // step), high // step
         if first > last:
             raise UnsatisfiableSchemaError("minimum", location, "no integer within the bounds")
-        result = st.integers(first, last).map(lambda k: k * step)
+        result = st.integers(first, last)
+        if step != 1:
+            result = result.map(lambda k: k * step)
         if len(integral) < len(merged.multiple_of):
             result = result.filter(self.validator(parts).is_valid)
         return result
@@ -877,8 +885,14 @@ def _object_strategy(
     high: int | None,
     known: frozenset[str],
 ) -> dict[str, Any]:
-    """Required members, each optional one with probability 1/2, then min/maxProperties."""
-    chosen = [name for name in optional if draw(st.booleans())]
+    """Required members, each optional one with probability 1/2, then min/maxProperties.
+
+    Which optional members appear is one integer draw (a bit per member), not
+    a boolean each: draws are most of the cost of generating a payload, and
+    Hypothesis's bias to the bounds still yields "none" and "all" often.
+    """
+    present = draw(st.integers(0, (1 << len(optional)) - 1)) if optional else 0
+    chosen = [name for bit, name in enumerate(optional) if present >> bit & 1]
     missing = low - len(required) - len(chosen)
     for name in optional:
         if missing <= 0:
@@ -994,7 +1008,14 @@ def compile_pattern(pattern: str, location: str) -> re.Pattern[str]:
 
 
 def regex_strategy(pattern: str) -> SearchStrategy[str]:
-    """Strings matching ``pattern`` from realistic characters where the pattern allows."""
+    """Strings matching ``pattern`` from realistic characters where the pattern allows.
+
+    The standard's simple patterns get a few-draw strategy
+    (:mod:`felles.strategies.regex`); others use ``from_regex``.
+    """
+    simple = simple_regex_strategy(pattern, TEXT_ALPHABET)
+    if simple is not None:
+        return simple
     for alphabet in (st.sampled_from(TEXT_ALPHABET), _WIDE_ALPHABET):
         candidate = st.from_regex(pattern, fullmatch=True, alphabet=alphabet)
         try:

@@ -14,6 +14,7 @@ accepted that it should not have.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -75,6 +76,17 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years, day=28)
 
 
+@functools.lru_cache(maxsize=64)
+def _allowed_individuals(ranges: tuple[range, ...]) -> tuple[int, ...]:
+    return tuple(number for numbers in ranges for number in numbers)
+
+
+def _draw_individual(draw: DrawFn, ranges: tuple[range, ...]) -> int:
+    """An individual number from one of ``ranges``: a range first, so each century band is met."""
+    numbers = draw(st.sampled_from(ranges))
+    return numbers[draw(st.integers(0, len(numbers) - 1))]
+
+
 def _complete(date_part: str, individual: int, ranges: tuple[range, ...], remainder: int) -> str | None:
     """Append the first usable individual number from ``individual`` on, and K1/K2.
 
@@ -83,11 +95,11 @@ def _complete(date_part: str, individual: int, ranges: tuple[range, ...], remain
     (wrapping inside the allowed ranges) instead of filtering, so Hypothesis
     never rejects a draw; returns None only if no number is usable.
     """
-    allowed = [number for numbers in ranges for number in numbers]
+    allowed = _allowed_individuals(ranges)
     start = allowed.index(individual)
     remainders = nid.K1_REMAINDERS[remainder:] + nid.K1_REMAINDERS[:remainder]
-    for number in allowed[start:] + allowed[:start]:
-        first_nine = f"{date_part}{number:03d}"
+    for offset in range(len(allowed)):
+        first_nine = f"{date_part}{allowed[(start + offset) % len(allowed)]:03d}"
         for k1 in nid.k1_values(first_nine, remainders=remainders):
             k2 = nid.k2_value(f"{first_nine}{k1}")
             if k2 is not None:
@@ -105,7 +117,7 @@ def _synthetic_number(
     day_offset = draw(st.sampled_from(nid.DAY_OFFSETS)) if month_offset == 80 else 0
     date_part = nid.encode_birth_date(birth, day_offset=day_offset, month_offset=month_offset)
     ranges = nid.individual_number_ranges(birth.year)
-    individual = draw(st.sampled_from(ranges).flatmap(st.sampled_from))
+    individual = _draw_individual(draw, ranges)
     remainder = 0 if old_rule_only else draw(st.sampled_from((0, 0, 0, 0, 1, 2, 3)))
     number = _complete(date_part, individual, ranges, remainder)
     if number is None:  # pragma: no cover - every date has usable individual numbers
@@ -186,7 +198,7 @@ def _impossible_date(draw: DrawFn) -> NearMiss:
     }[kind]
     date_part = f"{day + day_offset:02d}{month + month_offset:02d}{year % 100:02d}"
     ranges = nid.individual_number_ranges(year)
-    individual = draw(st.sampled_from(ranges).flatmap(st.sampled_from))
+    individual = _draw_individual(draw, ranges)
     number = _complete(date_part, individual, ranges, remainder=0)
     if number is None:  # pragma: no cover
         raise AssertionError(f"no usable individual number for {date_part}")

@@ -724,9 +724,9 @@ def check_deadline_start(api: ApiClient, gen: Generators, run_config: RunConfig,
         )
         body = step_ok(api, gen, created["id"], {"to": "complete", "at": utc_text(completed)})
         expect_deadline(body, application, completed)
-        final = step_ok(
-            api, gen, created["id"], {"to": "approved", "at": utc_text(completed + timedelta(hours=2))}
-        )
+        # Decided on another Oslo day: a deadline recomputed from the decision's `at` shows.
+        decided_at = completed + timedelta(days=2, hours=2)
+        final = step_ok(api, gen, created["id"], {"to": "approved", "at": utc_text(decided_at)})
         expect(
             final["deadline"] == body["deadline"],
             "the decision changed the deadline: " + json_diff(body["deadline"], final["deadline"]),

@@ -9,6 +9,7 @@ the check made count, so other data in a shared test environment is ignored.
 
 from __future__ import annotations
 
+import calendar
 import copy
 import json
 import math
@@ -168,6 +169,13 @@ def iso(instant: datetime) -> str:
 
 def confirmed(days_ago: int) -> str:
     return iso(datetime.now(UTC) - timedelta(days=days_ago))
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same moment ``months`` calendar months earlier, the day clamped to the month's last."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
 
 
 RECENTLY: Final = 30  # days: well inside KRR's 18 months
@@ -545,6 +553,44 @@ def check_recipients_of_polygon(api: ApiClient, gen: Generators, examples: Examp
     attempt()
 
 
+#: A square with a square hole, in local metres: the hole (80-120) lies well inside it.
+HOLED_SQUARE: Final = (SQUARE, ((80, 80), (120, 80), (120, 120), (80, 120)))
+
+
+@requirement("/req/citizen-alert/core/recipients-polygon")
+def check_recipients_on_boundary_and_in_holes(api: ApiClient, gen: Generators, examples: Examples) -> None:
+    """*Covers*, not *contains*: an entry exactly on a vertex of the exterior ring or of a hole
+    (the same coordinates, the area's CRS) is on the boundary and a recipient; one inside the
+    hole is not. Vertices only: a point on an edge would depend on rounding."""
+
+    @examples(max_examples=2)
+    @given(site=sites())
+    def attempt(site: Site) -> None:
+        area = site.area(*HOLED_SQUARE)
+        places: dict[str, tuple[float, float]] = {
+            "on a corner of the polygon": (200, 200),
+            "on a corner of its hole": (80, 120),
+            "inside the polygon": (40, 40),
+            "inside its hole": (100, 100),
+        }
+        expected: dict[str, tuple[str, bool]] = {}
+        for what, (x, y) in places.items():
+            location = site.location(area["crs"], x, y)
+            expected[register(api, gen, contactable(location))] = (what, covers(area, location))
+        if [inside for _, inside in expected.values()] != [True, True, True, False]:
+            raise RuntimeError(f"the suite's geometry misplaces a point of the holed square at {site}")
+        alert = issue(api, gen, alert_payload(area))
+        reached = recipients(receipts_of(api, gen, alert["id"]))
+        wrong = [what for rid, (what, inside) in expected.items() if inside != (rid in reached)]
+        expect(
+            not wrong,
+            f"the alert on a polygon with a hole ({area['crs']}) is wrong for the register entries "
+            f"{'; '.join(wrong)} (boundary points are inside, the hole is outside)",
+        )
+
+    attempt()
+
+
 @requirement("/req/citizen-alert/core/recipients-addresses")
 def check_recipients_of_addresses(
     api: ApiClient, gen: Generators, examples: Examples, run_config: RunConfig
@@ -662,6 +708,37 @@ def check_receipts(api: ApiClient, gen: Generators, examples: Examples) -> None:
                     got not in ("no-contact-point", "contact-outdated"),
                     f"the {key[1]} receipt of {_who(key[0], reachable, stale, never)} failed with {got!r}",
                 )
+
+    attempt()
+
+
+@requirement("/req/citizen-alert/core/receipts")
+def check_receipts_at_eighteen_months(api: ApiClient, gen: Generators, examples: Examples) -> None:
+    """KRR's 18 months are calendar months back from the sending: details confirmed three days
+    inside them are used, three days outside them are not (18 x 30 days refuses the first)."""
+
+    @examples(max_examples=1)
+    @given(site=sites())
+    def attempt(site: Site) -> None:
+        limit = months_before(datetime.now(UTC), 18)
+        cases = {"three days within 18 months": 3, "three days before 18 months": -3}
+        made: dict[str, str] = {}
+        for what, days in cases.items():
+            body = contactable(site.location(site.crs, 50, 50))
+            body["contactConfirmedAt"] = iso(limit + timedelta(days=days))
+            made[register(api, gen, body)] = what
+        alert = issue(api, gen, alert_payload(site.area(U_SHAPE), channels=["sms", "email"]))
+        initial = of_notification(receipts_of(api, gen, alert["id"]), "initial")
+        ours = [r for r in initial if str(r["residentId"]) in made]
+        expect_one_each(ours, set(made), ["sms", "email"], "initial receipts")
+        for receipt in ours:
+            confirmed_when = made[str(receipt["residentId"])]
+            outdated = receipt["status"] == "failed" and receipt.get("reason") == "contact-outdated"
+            expect(
+                outdated == (cases[confirmed_when] < 0),
+                f"the {receipt['channel']} receipt of a recipient whose contact details were confirmed "
+                f"{confirmed_when} is {receipt['status']!r} ({receipt.get('reason')!r})",
+            )
 
     attempt()
 

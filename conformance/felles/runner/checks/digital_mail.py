@@ -17,6 +17,7 @@ import json
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -611,6 +612,38 @@ def check_receipts_recorded(
             [r["type"] for r in before["receipts"]] == ["delivered", "opened"],
             f"receipts after delivered and opened: {[r['type'] for r in before['receipts']]}",
         )
+
+    attempt()
+
+
+#: How far a receipt's ``at`` may lie from the suite's clock when it was reported.
+CLOCK_SKEW_SECONDS = 300
+
+
+@requirement("/req/digital-mail/receipts/record")
+def check_receipts_stamped_when_recorded(
+    api: ApiClient, gen: Generators, component: Component, examples: Examples
+) -> None:
+    """Each receipt's ``at`` is the instant the system recorded it, as a true instant (common
+    1.0, *Instants*): within five minutes of the report, never a local clock reading labelled Z."""
+
+    @examples(max_examples=1)
+    @given(letter=gen.valid("LetterInput"), entry=recipients_where(component, digital))
+    def attempt(letter: Any, entry: dict[str, Any]) -> None:
+        created = _digital_letter(api, gen, letter, entry)
+        for kind in ("delivered", "opened"):
+            reported = datetime.now(UTC)
+            response = receipt(api, created["id"], kind)
+            expect_status(response, 200)
+            receipts = expect_json_body(response, gen.validator("Letter"))["receipts"]
+            expect(bool(receipts), f"after a {kind} receipt the letter has no receipts")
+            last = receipts[-1]
+            skew = (parse_instant(last["at"], "receipt at") - reported).total_seconds()
+            expect(
+                abs(skew) <= CLOCK_SKEW_SECONDS,
+                f"the {last['type']} receipt reported at {reported:%Y-%m-%dT%H:%M:%SZ} is stamped "
+                f"{last['at']}, {skew / 60:+.0f} minutes off",
+            )
 
     attempt()
 

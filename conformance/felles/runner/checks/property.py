@@ -719,6 +719,32 @@ def check_notices(api: ApiClient, gen: Generators, run_config: RunConfig, exampl
     attempt()
 
 
+@requirement("/req/property/fire-safety/notices")
+def check_notice_for_today(
+    api: ApiClient, gen: Generators, run_config: RunConfig, examples: Examples
+) -> None:
+    """The planned date must be *after* today: today itself is the boundary a ``>=`` lets through.
+    (The server's today is never earlier than the suite's, so today is refused at any hour.)"""
+    kommune = home_kommune(run_config)
+
+    @examples(max_examples=1)
+    @given(payload=gen.valid("PropertyInput"))
+    @example(payload=house(gen))
+    def attempt(payload: Any) -> None:
+        sent = fit_property(payload, kommune)
+        prop = created(api, gen, sent)
+        body = {
+            "service": "sweeping",
+            "plannedDate": oslo_today().isoformat(),
+            "recipient": owner_reference(sent["owners"][0]),
+        }
+        expect_rejected_at(send_notice(api, prop, body), "/plannedDate", "a notice planned for today")
+        notices = get_schedule(api, gen, prop["id"], planned_building(sent)["buildingNumber"])["notices"]
+        expect(not notices, f"a notice planned for today was refused, yet the schedule has {len(notices)}")
+
+    attempt()
+
+
 @requirement("/req/property/fire-safety/replies")
 def check_replies(api: ApiClient, gen: Generators, run_config: RunConfig, examples: Examples) -> None:
     kommune = home_kommune(run_config)

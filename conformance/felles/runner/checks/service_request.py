@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from felles.formats import municipality_numbers
@@ -113,6 +113,14 @@ def post_json(api: ApiClient, path: str, body: Any) -> Response:
     """POST ``body`` as JSON text, ``null`` included (``ApiClient.post`` sends no body for None)."""
     content = json.dumps(body, ensure_ascii=False).encode("utf-8")
     return api.request("POST", path, content=content, headers={"Content-Type": "application/json"})
+
+
+def two_photos(gen: Generators, code: str) -> dict[str, Any]:
+    """The standard's request with two photos (PNG and JPEG), naming ``code`` of the catalogue:
+    photos are checked on every run, not only when generated requests happen to carry one."""
+    examples = gen.component.examples_path / "valid" / "ServiceRequestInput"
+    document = json.loads((examples / "water-leak-two-photos-phone-only.json").read_text(encoding="utf-8"))
+    return {**document, "serviceCode": code}
 
 
 # ------------------------------------------------------------------ requests
@@ -217,6 +225,7 @@ def check_create(anonymous: ApiClient, api: ApiClient, gen: Generators, examples
 
     @examples
     @given(body=requests_of(gen, codes))
+    @example(body=two_photos(gen, codes[0]))
     def attempt(body: Any) -> None:
         response, created = create(api, gen, body)
         location = header(response, "Location")
@@ -630,6 +639,39 @@ def check_public_never_shows_the_reporter(
             {part for part in identity for text in strings_in(documents) if part.lower() in text.lower()}
         )
         expect(not leaked, f"the public view or list shows the reporter identity: {leaked}")
+
+    attempt()
+
+
+@requirement("/req/service-request/public/no-reporter")
+def check_public_hides_the_reporter_in_any_case(
+    anonymous: ApiClient, api: ApiClient, gen: Generators, examples: Examples
+) -> None:
+    """The identity is compared without regard to case (spec: *Definition: reporter identity*):
+    a name or e-mail address written in capitals or small letters is hidden too."""
+    codes = catalogue_codes(anonymous, gen)
+
+    @examples(max_examples=1)
+    @given(body=requests_of(gen, codes))
+    def attempt(body: Any) -> None:
+        reporter = reporter_of(("name", "email", "phone"), uuid.uuid4().hex)
+        identity = list(reporter.values())
+        body = with_reporter(body, reporter)
+        body["description"] = f"Meldt av {' / '.join(identity).upper()}. {body['description']}"[:2000]
+        body["location"]["description"] = f"Ved huset til {reporter['name'].lower()}"[:500]
+        created = create(api, gen, body)[1]
+        note = f"Takk, {reporter['name'].swapcase()} ({reporter['email'].upper()})!"
+        expect_status(change(api, created["id"], "in-progress", note), 200)
+        view = anonymous.get(f"{public_path(created)}/{created['id']}")
+        expect_status(view, 200)
+        documents = [
+            expect_json_body(view, gen.validator("PublicServiceRequest")),
+            public_list(anonymous, gen, created),
+        ]
+        leaked = sorted(
+            {part for part in identity for text in strings_in(documents) if part.lower() in text.lower()}
+        )
+        expect(not leaked, f"the public view or list shows the reporter identity in other case: {leaked}")
 
     attempt()
 
