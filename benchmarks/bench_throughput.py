@@ -4,30 +4,39 @@ All three talk to the same reference implementation (a fresh ``felles serve``
 process each, SQLite in memory) for application@1.0 with the same example count:
 
 - ``felles test``: its own "N requests in S s" line (the checks' time, server
-  start-up excluded);
+  start-up excluded), run with ``--trace`` so every request it sent is on file;
 - Schemathesis (``benchmarks/.venv-schemathesis``, installed on first use): the
   requests in its NDJSON events over its engine's running time;
-- a bare loop: one ``httpx.Client`` POSTing ``ApplicationSubmission`` payloads
-  generated beforehand with the suite's own strategy (as many as felles sent),
-  then GETting each back: no checks, no generation, no shrinking. The ceiling.
+- the bare loop, **replaying felles's own trace**: one keep-alive ``httpx.Client``
+  sends exactly the requests felles sent, in the same order, with the same
+  bodies and each role's token, to a fresh server (ids and ETags the first run
+  got are mapped to the ones the fresh server hands out). No generation, no
+  checks, no validation: the ceiling for that traffic. The share of answers
+  with the recorded status is printed, to show the replay did the same work;
+- for comparison with earlier figures, the old bare loop: POST + GET of
+  pre-generated valid submissions.
 
 Targets: felles ≥ 1.0 × Schemathesis, ≥ 0.7 × the bare loop. The server shares
-the cores with the client in all three cases.
+the cores with the client in all cases.
 
-    python benchmarks/bench_throughput.py [--examples N] [--repeat K]
+    python benchmarks/bench_throughput.py [--examples N] [--repeat K] [--workers N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -35,9 +44,10 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from tests.mutants.harness import new_secret, server_process, token_env  # noqa: E402
+from tests.mutants.harness import HOME, new_secret, server_process, token_env  # noqa: E402
 
 from benchmarks import schemathesis_side  # noqa: E402
+from felles.runner.trace import read_trace, request_body  # noqa: E402
 from felles.standard import default_catalogue  # noqa: E402
 from felles.strategies.from_schema import from_schema  # noqa: E402
 
@@ -45,19 +55,126 @@ COMPONENT = "application@1.0"
 SERVE = [sys.executable, "-m", "tests.mutants.serve_reference"]
 TARGET_VS_SCHEMATHESIS = 1.0
 TARGET_VS_BARE = 0.7
+#: Headers the replaying client sets itself (or that named the first server).
+_OWN_HEADERS = frozenset({"host", "content-length", "authorization", "connection", "accept-encoding"})
 
 
-def felles_rate(examples: int, seed: int) -> tuple[float, int]:
-    """(requests/s, requests) of one ``felles test --reference`` run."""
-    with tempfile.TemporaryDirectory() as reports:
-        command = [sys.executable, "-m", "felles", "test", "--reference", "--component", COMPONENT,
-                   "--examples", str(examples), "--seed", str(seed), "--report-dir", reports]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-    match = re.search(r"(\d+) requests in ([\d.]+) s", done.stdout)
-    if not match:
-        raise SystemExit(f"felles test printed no request count:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    requests, seconds = int(match.group(1)), float(match.group(2))
-    return requests / seconds, requests
+@dataclass(frozen=True, order=True)
+class FellesRun:
+    rate: float
+    requests: int
+    trace: list[dict[str, Any]]
+
+
+def _role_tokens(secret: str) -> dict[str, str]:
+    return {
+        variable.removeprefix("FELLES_T_").lower().replace("_", "-"): token
+        for variable, token in token_env(secret, COMPONENT).items()
+    }
+
+
+def _serve(latency_ms: float) -> list[str]:
+    if not latency_ms:
+        return SERVE
+    return [sys.executable, "-m", "benchmarks.serve_with_latency", str(latency_ms)]
+
+
+def felles_run(examples: int, seed: int, workers: int = 0, latency_ms: float = 0) -> FellesRun:
+    """One ``felles test --trace`` run against a fresh reference server: its rate and its traffic."""
+    secret = new_secret()
+    tokens = token_env(secret, COMPONENT)
+    with tempfile.TemporaryDirectory() as reports, server_process(_serve(latency_ms), secret) as root:
+        command = [sys.executable, "-m", "felles", "test", f"{root}/application/1.0",
+                   "--component", COMPONENT, "--examples", str(examples), "--seed", str(seed),
+                   "--report-dir", reports, "--trace", "--municipality", HOME]  # fmt: skip
+        for variable in tokens:
+            command += [
+                "--token-env",
+                f"{variable.removeprefix('FELLES_T_').lower().replace('_', '-')}={variable}",
+            ]
+        if workers:
+            command += ["--workers", str(workers)]
+        done = subprocess.run(
+            command, capture_output=True, text=True, check=False, env={**os.environ, **tokens}
+        )
+        match = re.search(r"(\d+) requests in ([\d.]+) s", done.stdout)
+        if not match:
+            raise SystemExit(
+                f"felles test printed no request count:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            )
+        trace = list(read_trace(Path(reports) / COMPONENT.replace("@", "-") / "trace.jsonl"))
+    return FellesRun(int(match.group(1)) / float(match.group(2)), int(match.group(1)), trace)
+
+
+@dataclass(frozen=True)
+class Replay:
+    rate: float
+    requests: int
+    differing: Counter[str]  # "METHOD path recorded->replayed" for answers whose status differed
+
+    @property
+    def same_share(self) -> float:
+        return 1 - sum(self.differing.values()) / max(self.requests, 1)
+
+
+def replay(trace: list[dict[str, Any]], latency_ms: float = 0) -> Replay:
+    """Send exactly the traced requests again, to a fresh server, as fast as it answers."""
+    secret = new_secret()
+    tokens = _role_tokens(secret)
+    renamed: dict[str, str] = {}  # id or ETag the first server gave -> the fresh server's
+    differing: Counter[str] = Counter()
+    with server_process(_serve(latency_ms), secret) as root, httpx.Client(timeout=10) as client:
+        fresh = urlsplit(root)
+        prepared = []
+        for record in trace:
+            headers = {k: v for k, v in record["headers"].items() if k.lower() not in _OWN_HEADERS}
+            token = tokens.get(record["role"], "replayed-forged-token" if record["role"] == "raw" else None)
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            prepared.append((record, headers, request_body(record)))
+        started = time.perf_counter()
+        for record, headers, body in prepared:
+            old = urlsplit(record["url"])
+            path = "/".join(renamed.get(part, part) for part in old.path.split("/"))
+            query = urlencode(
+                [(k, renamed.get(v, v)) for k, v in parse_qsl(old.query, keep_blank_values=True)]
+            )
+            url = urlunsplit((fresh.scheme, fresh.netloc, path, query, ""))
+            if "if-match" in headers:
+                headers["if-match"] = renamed.get(headers["if-match"], headers["if-match"])
+            response = client.request(record["method"], url, headers=headers, content=body)
+            if response.status_code != record["status"]:
+                differing[f"{record['method']} {old.path} {record['status']}->{response.status_code}"] += 1
+            _learn(renamed, record, response)
+        seconds = time.perf_counter() - started
+    return Replay(len(trace) / seconds, len(trace), differing)
+
+
+def _learn(renamed: dict[str, str], record: dict[str, Any], response: httpx.Response) -> None:
+    """Map what the first server named (Location's last segment, ETag) to what this one names."""
+    for header in ("location", "etag"):
+        before, after = record["responseHeaders"].get(header), response.headers.get(header)
+        if before and after and before != after:
+            key = (lambda v: v.rstrip("/").rsplit("/", 1)[-1]) if header == "location" else str
+            renamed[key(before)] = key(after)
+    try:
+        answer = response.json()
+    except ValueError:
+        return
+    if not isinstance(answer, dict):
+        return
+    if record["method"] == "POST":
+        try:
+            old_id = json.loads(record["responseBody"]).get("id")
+        except (ValueError, AttributeError):
+            old_id = None
+        if isinstance(old_id, str) and isinstance(answer.get("id"), str):
+            renamed[old_id] = answer["id"]
+    if isinstance(record.get("next"), str) and isinstance(answer.get("next"), str):
+        before = dict(parse_qsl(urlsplit(record["next"]).query))
+        for name, value in parse_qsl(urlsplit(answer["next"]).query):
+            if name in before and before[name] != value:
+                renamed[before[name]] = value
 
 
 def schemathesis_rate(examples: int, seed: int) -> tuple[float, int]:
@@ -95,9 +212,12 @@ def bare_rate(requests: int, seed: int) -> tuple[float, int]:
     secret = new_secret()
     token = token_env(secret, COMPONENT)["FELLES_T_DEFAULT"]
     sent = 0
-    with server_process(SERVE, secret) as root, httpx.Client(
-        base_url=f"{root}/application/1.0", headers={"Authorization": f"Bearer {token}"}, timeout=10
-    ) as client:
+    with (
+        server_process(SERVE, secret) as root,
+        httpx.Client(
+            base_url=f"{root}/application/1.0", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ) as client,
+    ):
         started = time.perf_counter()
         for body in bodies:
             created = client.post("/applications", json=body)
@@ -109,6 +229,26 @@ def bare_rate(requests: int, seed: int) -> tuple[float, int]:
     return sent / seconds, sent
 
 
+def _latency_row(examples: int, seed: int, repeat: int, workers: int, latency_ms: float) -> None:
+    """felles (serial and with workers) vs the bare replay of its own trace, one server latency."""
+    runs = [felles_run(examples, seed + i, latency_ms=latency_ms) for i in range(repeat)]
+    ours = max(runs, key=lambda run: run.rate)
+    replayed = max((replay(ours.trace, latency_ms) for _ in range(repeat)), key=lambda run: run.rate)
+    print(f"server latency {latency_ms:g} ms:")
+    what = f"felles test ({COMPONENT}, {examples} examples):"
+    print(f"  {what:44}{ours.rate:7.0f} requests/s ({ours.requests} requests)")
+    print(f"  bare httpx loop replaying that trace:       {replayed.rate:7.0f} requests/s "
+          f"({replayed.same_share:.0%} answered with the recorded status)")  # fmt: skip
+    for what, count in replayed.differing.most_common(5):
+        print(f"      {count} x {what}")
+    print(f"  ratio felles/bare replay: {ours.rate / replayed.rate:.2f} (target >= {TARGET_VS_BARE})")
+    if workers:
+        parallel = max((felles_run(examples, seed + i, workers, latency_ms) for i in range(repeat)),
+                       key=lambda run: run.rate)  # fmt: skip
+        print(f"  felles test --workers {workers}:                  {parallel.rate:7.0f} requests/s; "
+              f"ratio to the bare replay {parallel.rate / replayed.rate:.2f}")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,17 +256,24 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=25)
     parser.add_argument("--repeat", type=int, default=3, help="best of K runs for each")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="also measure felles with --workers N (0: no)")
+    parser.add_argument(
+        "--latency-ms", default="0,10", help="server latencies to measure at, comma-separated"
+    )
+    parser.add_argument("--no-schemathesis", action="store_true")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    ours = max(felles_rate(args.examples, args.seed + i) for i in range(args.repeat))
-    theirs = max(schemathesis_rate(args.examples, args.seed + i) for i in range(args.repeat))
-    bare = max(bare_rate(ours[1], args.seed + i) for i in range(args.repeat))
-    what = f"felles test ({COMPONENT}, {args.examples} examples):"
-    print(f"{what:44}{ours[0]:7.0f} requests/s ({ours[1]} requests)")
-    print(f"schemathesis run (same, all checks):        {theirs[0]:7.0f} requests/s ({theirs[1]} requests)")
-    print(f"bare httpx loop (POST+GET, same count):     {bare[0]:7.0f} requests/s ({bare[1]} requests)")
-    print(f"ratio felles/schemathesis: {ours[0] / theirs[0]:.2f} (target >= {TARGET_VS_SCHEMATHESIS})")
-    print(f"ratio felles/bare loop:    {ours[0] / bare[0]:.2f} (target >= {TARGET_VS_BARE})")
+    for latency in (float(value) for value in args.latency_ms.split(",")):
+        _latency_row(args.examples, args.seed, args.repeat, args.workers, latency)
+    ours = max(felles_run(args.examples, args.seed + i) for i in range(args.repeat))
+    old_bare = max(bare_rate(ours.requests, args.seed + i) for i in range(args.repeat))
+    print(f"bare httpx loop, POST+GET of valid submissions (the earlier baseline): "
+          f"{old_bare[0]:.0f} requests/s; ratio felles/that {ours.rate / old_bare[0]:.2f}")  # fmt: skip
+    if not args.no_schemathesis:
+        theirs = max(schemathesis_rate(args.examples, args.seed + i) for i in range(args.repeat))
+        what = "schemathesis run (same, all checks):"
+        print(f"{what:48}{theirs[0]:7.0f} requests/s ({theirs[1]} requests)")
+        print(f"ratio felles/schemathesis: {ours.rate / theirs[0]:.2f} (target >= {TARGET_VS_SCHEMATHESIS})")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

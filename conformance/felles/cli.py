@@ -200,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="read at most this much of each response body (default 5M)",
     )
+    test.add_argument(
+        "--trace",
+        action="store_true",
+        help="also write every request (in full) and the start of each answer to trace.jsonl "
+        "in the report directory, one JSON line each; tokens are masked",
+    )
     _add_certify_options(test)
 
     serve = commands.add_parser("serve", help="run the reference implementation")
@@ -477,6 +483,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
         rate=args.rate,
         deadline_s=args.deadline,
         max_body_bytes=args.max_body_bytes,
+        trace=args.trace,
     )
     return run_tests(options)
 

@@ -45,7 +45,7 @@ def test_no_secret_in_output_or_reports(tmp_path: Path) -> None:
             tmp_path,
             secret=secret,
             examples=1,
-            extra_args=["--junit", str(junit), "--workers", "2"],
+            extra_args=["--junit", str(junit), "--workers", "2", "--trace"],
             env_extra={"HYPOTHESIS_STORAGE_DIRECTORY": str(hypothesis)},
         )
     assert run.exit_code == 1, run.stdout + run.stderr
@@ -55,7 +55,8 @@ def test_no_secret_in_output_or_reports(tmp_path: Path) -> None:
     assert {c["name"] for c in run.report["classes"] if c["claimed"]} == {"core", "lifecycle", "security"}
     artefacts = _artefacts(run.stdout, run.stderr, tmp_path)
     assert str(junit) in artefacts
-    assert len(artefacts) >= 6
+    assert str(tmp_path / "reports" / "application-1.0" / "trace.jsonl") in artefacts
+    assert len(artefacts) >= 7
     secrets = {"signing secret": secret}
     for variable, token in tokens.items():
         secrets[f"token {variable}"] = token
@@ -79,6 +80,7 @@ def _echo_run(tmp_path: Path, *extra: str, token: str = TOKEN, env: dict[str, st
             "2",
             "--junit",
             str(tmp_path / "ci-junit.xml"),
+            "--trace",
             *extra,
             env=env,
             token=token == TOKEN,
@@ -98,6 +100,8 @@ def test_echoed_token_and_cookies_are_masked(workers: list[str], tmp_path: Path)
     assert failed, run.output
     shown = " ".join(str(x["responseBody"]) for c in failed for x in c["exchanges"])
     assert "[REDACTED]" in shown  # the echoes were there, and masked
+    trace = (run.report_dir / "application-1.0" / "trace.jsonl").read_text("utf-8")
+    assert "[REDACTED]" in trace  # the trace holds the echoes too, masked
     artefacts = _artefacts(run.stdout, run.stderr, tmp_path)
     _assert_absent(artefacts, {"token": TOKEN, "cookie": COOKIE_SECRET, "API key": API_KEY_SECRET})
 

@@ -44,6 +44,7 @@ from felles.runner.curl import to_curl
 from felles.runner.failures import ConformanceFailure, DeadlineReached, TargetDown, UnsafeLink
 from felles.runner.secrets import SECRET_HEADERS, redact, redact_headers, register_secret
 from felles.runner.tokens import TokenSource
+from felles.runner.trace import RAW_TOKEN_ROLE, TraceWriter
 
 SHOWN_BODY_CHARS = 4000
 # 429 and 503 mean "not now": retried after Retry-After (or a short back-off).
@@ -475,8 +476,12 @@ class ApiClient:
         recorder: Recorder,
         max_body_bytes: int,
         guard: TargetGuard | None = None,
+        trace: TraceWriter | None = None,
+        role: str = "anonymous",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._trace = trace
+        self._role = role
         self._http = http
         self._token = token
         self._recorder = recorder
@@ -525,11 +530,13 @@ class ApiClient:
                 f"another origin than {self.base_url}; the suite sends no requests (and no credentials) "
                 "there. Build links from the host name clients use, or give that URL as BASE_URL"
             )
+        role = self._role if authenticated and self._token is not None else "anonymous"
         if raw_token is not None:
             all_headers["Authorization"] = f"Bearer {raw_token}"
+            role = RAW_TOKEN_ROLE
         elif authenticated and self._token is not None:
             all_headers["Authorization"] = f"Bearer {self._token.token()}"
-        response = self._send(method, url, all_headers, body, params)
+        response = self._send(method, url, all_headers, body, params, role)
         if (
             response.status_code == 401
             and raw_token is None
@@ -538,7 +545,7 @@ class ApiClient:
             and self._token.refreshable
         ):
             all_headers["Authorization"] = f"Bearer {self._token.refresh()}"
-            response = self._send(method, url, all_headers, body, params)
+            response = self._send(method, url, all_headers, body, params, role)
         return response
 
     def get(self, path: str, **kwargs: Any) -> Response:
@@ -554,11 +561,12 @@ class ApiClient:
         headers: dict[str, str],
         body: bytes | None,
         params: dict[str, str | int] | None,
+        role: str,
     ) -> Response:
         request = self._http.build_request(method, url, headers=headers, content=body, params=params)
         shown_url = redact(str(request.url))
         for attempt in range(self._guard.max_retries + 1):
-            response = self._attempt(request, body)
+            response = self._attempt(request, body, role)
             if response.status_code not in RETRY_STATUSES:
                 self._guard.answered()
                 return response
@@ -578,7 +586,7 @@ class ApiClient:
             self._guard.back_off(wait)
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
-    def _attempt(self, request: httpx.Request, body: bytes | None) -> Response:
+    def _attempt(self, request: httpx.Request, body: bytes | None, role: str) -> Response:
         budget = self._guard.budget()
         started = time.perf_counter()
         answered = False
@@ -610,6 +618,18 @@ class ApiClient:
             raise TargetDown(f"{where}: {message}", hint=hint, reason=message) from None
         _register_secret_headers(request.headers, raw.headers)
         self._record(request, body, raw.status_code, raw.headers, content, truncated, started)
+        if self._trace is not None:
+            self._trace.write(
+                role=role,
+                method=request.method,
+                url=str(request.url),
+                headers=dict(request.headers),
+                body=body,
+                status=raw.status_code,
+                response_headers=dict(raw.headers),
+                content=content,
+                elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
         return Response(request.method, str(request.url), raw.status_code, raw.headers, content, truncated)
 
     def _record(

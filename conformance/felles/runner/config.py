@@ -39,6 +39,7 @@ class RunConfig:
     workers: int = 0  # pytest-xdist processes; each gets rate / workers
     deadline_s: float | None = None  # --deadline as given, for messages
     deadline_at: float | None = None  # wall-clock time (time.time()) when the run must stop
+    trace_path: str = ""  # --trace: where every exchange is written as a JSON line ("": nowhere)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

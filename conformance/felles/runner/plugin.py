@@ -34,9 +34,11 @@ from felles.runner.client import ApiClient, Recorder, TargetGuard, http_client
 from felles.runner.config import RunConfig
 from felles.runner.failures import ConformanceFailure, DeadlineReached, RunStopped, UnsafeLink
 from felles.runner.generators import Generators
+from felles.runner.schedule import estimated_cost, for_workers
 from felles.runner.secrets import redact
 from felles.runner.shrink_budget import with_shrink_budget
 from felles.runner.tokens import TokenSource
+from felles.runner.trace import TraceWriter, trace_file_of_process
 from felles.standard import Component, default_catalogue
 
 _CheckBody = TypeVar("_CheckBody", bound=Callable[..., None])
@@ -143,6 +145,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         conformance_class = requirement.split("/")[3]
         if conformance_class not in run.classes_to_test:
             item.add_marker(pytest.mark.skip(reason=f"class {conformance_class} is not under test"))
+    if run.workers > 1:
+        items[:] = for_workers(items, run.workers, lambda item: _cost(item, run.examples))
+
+
+def _cost(item: pytest.Item, examples: int) -> int:
+    function = getattr(item, "function", None)
+    return estimated_cost(function, examples) if function is not None else 1
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -372,6 +381,19 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
     return recorder
 
 
+@pytest.fixture(scope="session")
+def trace_writer(run_config: RunConfig) -> Iterator[TraceWriter | None]:
+    """This process's ``--trace`` file, or None without ``--trace``."""
+    if not run_config.trace_path:
+        yield None
+        return
+    writer = TraceWriter(trace_file_of_process(Path(run_config.trace_path)))
+    try:
+        yield writer
+    finally:
+        writer.close()
+
+
 @pytest.fixture
 def client_for(
     run_config: RunConfig,
@@ -379,6 +401,7 @@ def client_for(
     token_sources: dict[str, TokenSource],
     recorder: Recorder,
     target_guard: TargetGuard,
+    trace_writer: TraceWriter | None,
 ) -> Callable[[str], ApiClient]:
     """``client_for(role)``: a client acting as that role; skips if no token is configured."""
 
@@ -393,6 +416,8 @@ def client_for(
             recorder=recorder,
             max_body_bytes=run_config.max_body_bytes,
             guard=target_guard,
+            trace=trace_writer,
+            role=role,
         )
 
     return make

@@ -41,6 +41,7 @@ from felles.runner.session import (
     validate_base_url,
 )
 from felles.runner.tokens import TokenSource, TokenSpec, parse_token_option
+from felles.runner.trace import TRACE_FILE, merge_worker_traces
 from felles.standard import Component, default_catalogue
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class TestOptions:
     rate: float | None = None  # --rate: requests per second, whole run
     deadline_s: float | None = None  # --deadline: seconds from the start for the whole run
     max_body_bytes: int | None = None  # --max-body-bytes: read cap per response body
+    trace: bool = False  # --trace: every exchange to trace.jsonl beside the report
 
 
 def run_tests(options: TestOptions) -> int:
@@ -166,6 +168,7 @@ def run_one(
         rate=options.rate,
         deadline_s=options.deadline_s,
         deadline_at=deadline_at,
+        trace_path=str(_report_directory(options, component) / TRACE_FILE) if options.trace else "",
     )
     print(
         f"Testing {component.key} at {redact(base_url)}: classes {', '.join(to_test) or '-'}"
@@ -177,12 +180,14 @@ def run_one(
     clock = time.perf_counter()
     execution = execute(config, component, workers=options.workers or 0, progress=_print_progress)
     elapsed = time.perf_counter() - clock
+    if config.trace_path:
+        merge_worker_traces(Path(config.trace_path))
     results = execution.results
     stopped = stop_reason(config, results, interrupted=execution.interrupted)
     with sigint_deferred() as interrupted_now:
         report, results = _finish(options, component, config, declaration, results, stopped, elapsed)
     if execution.interrupted or interrupted_now:
-        directory = options.report_dir / f"{component.name}-{component.version}"
+        directory = _report_directory(options, component)
         raise RunInterruptedError(
             f"interrupted; {'a partial' if execution.interrupted else 'the'} report is in {directory}"
         )
@@ -255,8 +260,12 @@ def _print_progress(result: dict[str, Any]) -> None:
     )
 
 
+def _report_directory(options: TestOptions, component: Component) -> Path:
+    return options.report_dir / f"{component.name}-{component.version}"
+
+
 def _write_reports(report: RunReport, options: TestOptions, component: Component) -> None:
-    directory = options.report_dir / f"{component.name}-{component.version}"
+    directory = _report_directory(options, component)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
