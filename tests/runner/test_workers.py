@@ -70,9 +70,11 @@ def test_parallel_run_equals_serial_run(tmp_path: Path) -> None:
     serial = _run(tmp_path / "serial", "--trace")
     parallel = _run(tmp_path / "parallel", "--workers", "2", "--trace")
     assert _checks(parallel) == _checks(serial)
-    # The same requests (same seeds), every one in the trace; the workers' files merged in time order.
+    # Every request in the trace, the workers' files merged in time order. (The counts of the two
+    # runs may differ: a page walk's length depends on what other checks stored before it.)
     serial_trace, parallel_trace = _trace(tmp_path / "serial"), _trace(tmp_path / "parallel")
-    assert len(serial_trace) == _requests(serial) == len(parallel_trace) == _requests(parallel)
+    assert len(serial_trace) == _requests(serial)
+    assert len(parallel_trace) == _requests(parallel)
     assert [r["at"] for r in parallel_trace] == sorted(r["at"] for r in parallel_trace)  # type: ignore[type-var]
     assert len(_checks(serial)) == len({(r, c) for r, c, _ in _checks(serial)}), "a check reported twice"
     assert parallel["certified"] is True

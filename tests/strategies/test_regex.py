@@ -110,20 +110,17 @@ def test_classes_prefer_the_alphabet_and_widen_only_when_needed() -> None:
 _CLASSES = st.sampled_from([r"[a-z]", r"[0-9]", r"[^\s]", r"\d", r"[A-ZÆØÅ]", r"[^/\\\u0000-\u001f]", r"."])
 _LITERALS = st.sampled_from(["a", r"\.", r"\+", "/", "-", r"\u00e6", "=="])
 _QUANTIFIERS = st.sampled_from(["", "*", "+", "?", "{2}", "{0,3}", "{1,}", "*?"])
+#: Inside groups only bounded repeats: nested unbounded ones make Python's ``re`` backtrack for
+#: hours while checking a string, in C, where no test timeout can stop it.
+_BOUNDED_QUANTIFIERS = st.sampled_from(["", "?", "{2}", "{0,3}"])
 
 
-#: Groups get bounded repeats only: nested unbounded ones make Python's ``re`` backtrack for
-#: minutes while checking a string, in C, where no test timeout can stop it.
-_GROUP_QUANTIFIERS = st.sampled_from(["", "?", "{2}", "{0,3}"])
-
-
-def _patterns_of(depth: int) -> st.SearchStrategy[str]:
-    simple = st.builds(lambda a, q: a + q, st.one_of(_CLASSES, _LITERALS), _QUANTIFIERS)
-    piece = simple
+def _patterns_of(depth: int, quantifiers: st.SearchStrategy[str] = _QUANTIFIERS) -> st.SearchStrategy[str]:
+    piece = st.builds(lambda a, q: a + q, st.one_of(_CLASSES, _LITERALS), quantifiers)
     if depth > 0:
-        inner = _patterns_of(depth - 1)
+        inner = _patterns_of(depth - 1, _BOUNDED_QUANTIFIERS)
         group = st.one_of(st.builds("(?:{})".format, inner), st.builds("({}|{})".format, inner, inner))
-        piece = st.one_of(simple, st.builds(lambda g, q: g + q, group, _GROUP_QUANTIFIERS))
+        piece = st.one_of(piece, st.builds(lambda g, q: g + q, group, _BOUNDED_QUANTIFIERS))
     return st.lists(piece, min_size=1, max_size=4).map("".join)
 
 
