@@ -18,12 +18,7 @@ from tests.mutants.rewrite import Reply, Rewriter
 from felles.reference.app import create_app
 from felles.reference.components.service_request import ServiceRequestComponent, ServiceRequestService
 from felles.reference.components.service_request_model import REQUEST_COLUMNS, StoredRequest, request_row
-from felles.reference.components.service_request_public import (
-    identity_of,
-    public_history,
-    public_location,
-    redact,
-)
+from felles.reference.components.service_request_public import identity_of, public_view_redacted
 from felles.reference.components.shared import InvalidCursorError, PageResult, Representation
 
 REQ = "/req/service-request/"
@@ -47,17 +42,7 @@ class RedactsCaseSensitively(ServiceRequestService):
     def public_view(self, request: StoredRequest) -> dict[str, Any]:
         parts = sorted(set(identity_of(request.reporter)), key=len, reverse=True)
         pattern = re.compile("|".join(re.escape(part) for part in parts)) if parts else None
-        return {
-            "id": request.id,
-            "municipalityNumber": request.municipality,
-            "serviceCode": request.input["serviceCode"],
-            "description": redact(str(request.input["description"]), pattern),
-            "location": public_location(request.input["location"], pattern),
-            "status": request.status,
-            "history": public_history(request.history, pattern),
-            "createdAt": request.created_at,
-            "updatedAt": request.updated_at,
-        }
+        return public_view_redacted(request, pattern)
 
 
 class PublicListUnredacted(ServiceRequestService):

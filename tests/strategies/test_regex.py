@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from felles.strategies.from_schema import TEXT_ALPHABET, strict_pattern
-from felles.strategies.regex import simple_regex_strategy, sized_regex_strategy
+from felles.strategies.regex import simple_regex_strategy, sized_regex_strategy, text_with_edges
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -135,3 +135,10 @@ def test_random_subset_patterns_always_match(pattern: str, data: st.DataObject) 
     assert re.search(anchored, value), (anchored, value)
     if fits:
         assert len(value) <= 30
+
+
+def test_text_where_spaces_are_allowed_often_has_them_at_both_ends() -> None:
+    values = _drawn(text_with_edges("ab ", 3, 6), count=200)
+    assert all(3 <= len(v) <= 6 and set(v) <= set("ab ") for v in values)
+    assert sum(v.startswith(" ") and v.endswith(" ") for v in values) >= 20
+    assert all(" " not in v for v in _drawn(text_with_edges("ab", 0, 6), count=50))

@@ -41,7 +41,7 @@ from felles.formats import format_checker
 from felles.standard.registry import default_registry
 from felles.standard.validation import Validity
 from felles.strategies.identifiers import VALID_FORMAT_STRATEGIES
-from felles.strategies.regex import simple_regex_strategy, sized_regex_strategy
+from felles.strategies.regex import simple_regex_strategy, sized_regex_strategy, text_with_edges
 
 if TYPE_CHECKING:
     from referencing._core import Resolver
@@ -739,7 +739,7 @@ class SchemaCompiler:
                 return sized[0]  # matches and fits by construction: nothing to filter
             base = sized[0] if sized is not None else regex_strategy(compiled[0].pattern)
         else:
-            return st.text(TEXT_ALPHABET, min_size=low, max_size=cap)
+            return text_with_edges(TEXT_ALPHABET, low, cap)
 
         def fits(value: str) -> bool:
             return (

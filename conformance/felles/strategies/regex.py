@@ -26,7 +26,7 @@ from typing import Final
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-__all__ = ["simple_regex_strategy", "sized_regex_strategy"]
+__all__ = ["simple_regex_strategy", "sized_regex_strategy", "text_with_edges"]
 
 #: Upper bound for an unbounded repeat of a group (``(?:...)*``) inside a pattern.
 GROUP_REPEAT_CAP: Final = 8
@@ -305,8 +305,21 @@ def _strategy(node: _Node) -> SearchStrategy[str]:
     if isinstance(node, _Alternation):
         return st.one_of([_strategy(option) for option in node.options])
     if isinstance(node.item, _Class):
-        return st.text(node.item.chars, min_size=node.low, max_size=node.high)
+        return text_with_edges(node.item.chars, node.low, node.high if node.high is not None else node.low)
     return st.lists(_strategy(node.item), min_size=node.low, max_size=node.high).map("".join)
+
+
+def text_with_edges(chars: str, min_size: int, max_size: int) -> SearchStrategy[str]:
+    """``st.text`` over ``chars``; where a space is allowed, often one with a space at each end.
+
+    Trimming what was sent is a classic fault of a system under test, and a
+    space at both ends is rare in uniformly drawn text (one character in ~70).
+    """
+    plain = st.text(chars, min_size=min_size, max_size=max_size)
+    if " " not in chars or len(chars) == 1 or max_size < 2:
+        return plain
+    inner = st.text(chars, min_size=max(0, min_size - 2), max_size=max_size - 2)
+    return st.one_of(plain, inner.map(lambda text: f" {text} "))
 
 
 def _join(parts: list[SearchStrategy[str]]) -> SearchStrategy[str]:

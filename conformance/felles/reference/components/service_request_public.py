@@ -66,7 +66,11 @@ def public_history(
 
 def public_view(request: StoredRequest) -> dict[str, Any]:
     """The PublicServiceRequest of a stored request."""
-    pattern = redactor(identity_of(request.reporter))
+    return public_view_redacted(request, redactor(identity_of(request.reporter)))
+
+
+def public_view_redacted(request: StoredRequest, pattern: re.Pattern[str] | None) -> dict[str, Any]:
+    """The PublicServiceRequest with whatever ``pattern`` matches replaced (None: nothing)."""
     return {
         "id": request.id,
         "municipalityNumber": request.municipality,

@@ -612,6 +612,23 @@ def check_public_view(anonymous: ApiClient, api: ApiClient, gen: Generators, exa
     attempt()
 
 
+def publicly_shown(
+    api: ApiClient, anonymous: ApiClient, gen: Generators, body: Any, note: str, identity: list[str]
+) -> list[str]:
+    """Create ``body``, move it on with ``note``, and return the parts of ``identity`` (in any
+    case) that its public view or the public list shows."""
+    created = create(api, gen, body)[1]
+    expect_status(change(api, created["id"], "in-progress", note), 200)
+    view = anonymous.get(f"{public_path(created)}/{created['id']}")
+    expect_status(view, 200)
+    documents = [
+        expect_json_body(view, gen.validator("PublicServiceRequest")),
+        public_list(anonymous, gen, created),
+    ]
+    texts = [text.lower() for text in strings_in(documents)]
+    return sorted({part for part in identity for text in texts if part.lower() in text})
+
+
 @requirement("/req/service-request/public/no-reporter")
 def check_public_never_shows_the_reporter(
     anonymous: ApiClient, api: ApiClient, gen: Generators, examples: Examples
@@ -627,17 +644,7 @@ def check_public_never_shows_the_reporter(
         body = with_reporter(body, reporter)
         body["description"] = f"Meldt av {told}. {body['description']}"[:2000]
         body["location"]["description"] = f"Ved huset til {told}"[:500]
-        created = create(api, gen, body)[1]
-        expect_status(change(api, created["id"], "in-progress", f"Takk, {told}! Vi tar kontakt."), 200)
-        view = anonymous.get(f"{public_path(created)}/{created['id']}")
-        expect_status(view, 200)
-        documents = [
-            expect_json_body(view, gen.validator("PublicServiceRequest")),
-            public_list(anonymous, gen, created),
-        ]
-        leaked = sorted(
-            {part for part in identity for text in strings_in(documents) if part.lower() in text.lower()}
-        )
+        leaked = publicly_shown(api, anonymous, gen, body, f"Takk, {told}! Vi tar kontakt.", identity)
         expect(not leaked, f"the public view or list shows the reporter identity: {leaked}")
 
     attempt()
@@ -659,18 +666,8 @@ def check_public_hides_the_reporter_in_any_case(
         body = with_reporter(body, reporter)
         body["description"] = f"Meldt av {' / '.join(identity).upper()}. {body['description']}"[:2000]
         body["location"]["description"] = f"Ved huset til {reporter['name'].lower()}"[:500]
-        created = create(api, gen, body)[1]
         note = f"Takk, {reporter['name'].swapcase()} ({reporter['email'].upper()})!"
-        expect_status(change(api, created["id"], "in-progress", note), 200)
-        view = anonymous.get(f"{public_path(created)}/{created['id']}")
-        expect_status(view, 200)
-        documents = [
-            expect_json_body(view, gen.validator("PublicServiceRequest")),
-            public_list(anonymous, gen, created),
-        ]
-        leaked = sorted(
-            {part for part in identity for text in strings_in(documents) if part.lower() in text.lower()}
-        )
+        leaked = publicly_shown(api, anonymous, gen, body, note, identity)
         expect(not leaked, f"the public view or list shows the reporter identity in other case: {leaked}")
 
     attempt()
