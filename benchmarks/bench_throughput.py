@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from tests.mutants.harness import HOME, new_secret, server_process, token_env  # noqa: E402
+from tests.mutants.harness import new_secret, role_of, run_suite, server_process, token_env  # noqa: E402
 
 from benchmarks import schemathesis_side  # noqa: E402
 from felles.runner.trace import read_trace, request_body  # noqa: E402
@@ -67,10 +66,7 @@ class FellesRun:
 
 
 def _role_tokens(secret: str) -> dict[str, str]:
-    return {
-        variable.removeprefix("FELLES_T_").lower().replace("_", "-"): token
-        for variable, token in token_env(secret, COMPONENT).items()
-    }
+    return {role_of(variable): token for variable, token in token_env(secret, COMPONENT).items()}
 
 
 def _serve(latency_ms: float) -> list[str]:
@@ -82,27 +78,15 @@ def _serve(latency_ms: float) -> list[str]:
 def felles_run(examples: int, seed: int, workers: int = 0, latency_ms: float = 0) -> FellesRun:
     """One ``felles test --trace`` run against a fresh reference server: its rate and its traffic."""
     secret = new_secret()
-    tokens = token_env(secret, COMPONENT)
-    with tempfile.TemporaryDirectory() as reports, server_process(_serve(latency_ms), secret) as root:
-        command = [sys.executable, "-m", "felles", "test", f"{root}/application/1.0",
-                   "--component", COMPONENT, "--examples", str(examples), "--seed", str(seed),
-                   "--report-dir", reports, "--trace", "--municipality", HOME]  # fmt: skip
-        for variable in tokens:
-            command += [
-                "--token-env",
-                f"{variable.removeprefix('FELLES_T_').lower().replace('_', '-')}={variable}",
-            ]
-        if workers:
-            command += ["--workers", str(workers)]
-        done = subprocess.run(
-            command, capture_output=True, text=True, check=False, env={**os.environ, **tokens}
-        )
-        match = re.search(r"(\d+) requests in ([\d.]+) s", done.stdout)
+    extra = ["--trace", *(["--workers", str(workers)] if workers else [])]
+    with tempfile.TemporaryDirectory() as scratch, server_process(_serve(latency_ms), secret) as root:
+        run = run_suite(f"{root}/application/1.0", Path(scratch), secret=secret, component=COMPONENT,
+                        examples=examples, seed=seed, extra_args=extra)  # fmt: skip
+        match = re.search(r"(\d+) requests in ([\d.]+) s", run.stdout)
         if not match:
-            raise SystemExit(
-                f"felles test printed no request count:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-            )
-        trace = list(read_trace(Path(reports) / COMPONENT.replace("@", "-") / "trace.jsonl"))
+            output = run.stdout[-2000:] + run.stderr[-2000:]
+            raise SystemExit(f"felles test printed no request count:\n{output}")
+        trace = list(read_trace(run.report_dir / COMPONENT.replace("@", "-") / "trace.jsonl"))
     return FellesRun(int(match.group(1)) / float(match.group(2)), int(match.group(1)), trace)
 
 

@@ -49,6 +49,13 @@ class SuiteRun:
         assert self.report is not None, self.stdout + self.stderr
         return {r["id"]: r["status"] for c in self.report["classes"] for r in c["requirements"]}
 
+    def assert_killed(self, name: str, fault: str, requirement_id: str) -> None:
+        """The mutant failed its own requirement, and the suite itself raised no error."""
+        status = self.requirement_status(requirement_id)
+        assert status == "failed", f"{name} ({fault}) survived: {requirement_id} is {status}\n{self.stdout}"
+        errors = [rid for rid, s in self.statuses().items() if s == "error"]
+        assert not errors, f"suite errors (never the vendor's fault) against {name}: {errors}\n{self.stdout}"
+
 
 @contextmanager
 def server_process(command: list[str], secret: str) -> Iterator[str]:
@@ -78,6 +85,11 @@ def token_env(
         del kommune
         env[prefix + role.upper().replace("-", "_")] = mint_dev_token(secret, scopes, tenant)
     return env
+
+
+def role_of(variable: str) -> str:
+    """The role a ``token_env`` variable holds the token of (``FELLES_T_READ_ONLY`` -> ``read-only``)."""
+    return variable.removeprefix("FELLES_T_").lower().replace("_", "-")
 
 
 def run_suite(
@@ -111,8 +123,7 @@ def run_suite(
         HOME,
     ]
     for variable in tokens:
-        role = variable.removeprefix("FELLES_T_").lower().replace("_", "-")
-        args += ["--token-env", f"{role}={variable}"]
+        args += ["--token-env", f"{role_of(variable)}={variable}"]
     for cls in classes or []:
         args += ["--class", cls]
     args += extra_args or []

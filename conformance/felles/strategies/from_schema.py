@@ -41,7 +41,7 @@ from felles.formats import format_checker
 from felles.standard.registry import default_registry
 from felles.standard.validation import Validity
 from felles.strategies.identifiers import VALID_FORMAT_STRATEGIES
-from felles.strategies.regex import simple_regex_strategy, sized_regex_strategy, text_with_edges
+from felles.strategies.regex import sized_regex_strategy, text_with_edges
 
 if TYPE_CHECKING:
     from referencing._core import Resolver
@@ -737,7 +737,7 @@ class SchemaCompiler:
             sized = sized_regex_strategy(compiled[0].pattern, TEXT_ALPHABET, low, cap)
             if sized is not None and sized[1] and len(compiled) == 1:
                 return sized[0]  # matches and fits by construction: nothing to filter
-            base = sized[0] if sized is not None else regex_strategy(compiled[0].pattern)
+            base = sized[0] if sized is not None else _from_regex(compiled[0].pattern)
         else:
             return text_with_edges(TEXT_ALPHABET, low, cap)
 
@@ -1007,15 +1007,8 @@ def compile_pattern(pattern: str, location: str) -> re.Pattern[str]:
         raise StandardError(f"{location}: invalid pattern {pattern!r}: {exc}") from exc
 
 
-def regex_strategy(pattern: str) -> SearchStrategy[str]:
-    """Strings matching ``pattern`` from realistic characters where the pattern allows.
-
-    The standard's simple patterns get a few-draw strategy
-    (:mod:`felles.strategies.regex`); others use ``from_regex``.
-    """
-    simple = simple_regex_strategy(pattern, TEXT_ALPHABET)
-    if simple is not None:
-        return simple
+def _from_regex(pattern: str) -> SearchStrategy[str]:
+    """Hypothesis's general regex strategy, with realistic characters where the pattern allows."""
     for alphabet in (st.sampled_from(TEXT_ALPHABET), _WIDE_ALPHABET):
         candidate = st.from_regex(pattern, fullmatch=True, alphabet=alphabet)
         try:

@@ -4,7 +4,7 @@ Hypothesis's ``from_regex`` draws every character as its own choice (plus a
 "one more?" choice), which made pattern strings ~40 % of the time spent
 generating an ``ApplicationSubmission``. The schemas' patterns are small:
 anchored sequences of literals, character classes, groups, alternations and
-repeats. For those, :func:`simple_regex_strategy` builds the string from a few
+repeats. For those, :func:`sized_regex_strategy` builds the string from a few
 draws, a repeated character class being a single ``st.text`` draw, and pushes
 the schema's ``minLength``/``maxLength`` into the one variable-length repeat so
 nothing has to be filtered away.
@@ -26,7 +26,7 @@ from typing import Final
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-__all__ = ["simple_regex_strategy", "sized_regex_strategy", "text_with_edges"]
+__all__ = ["sized_regex_strategy", "text_with_edges"]
 
 #: Upper bound for an unbounded repeat of a group (``(?:...)*``) inside a pattern.
 GROUP_REPEAT_CAP: Final = 8
@@ -72,23 +72,16 @@ class _Alternation:
 _Node = _Literal | _Class | _Repeat | _Sequence | _Alternation
 
 
-def simple_regex_strategy(
+def sized_regex_strategy(
     pattern: str, alphabet: str, min_length: int = 0, max_length: int = 40
-) -> SearchStrategy[str] | None:
-    r"""Strings that fully match ``pattern`` (Python ``re``, ``$`` already made ``\Z``).
+) -> tuple[SearchStrategy[str], bool] | None:
+    r"""Strings that fully match ``pattern`` (Python ``re``, ``$`` already made ``\Z``), and
+    whether every one's length is within ``min_length`` and ``max_length``.
 
     Characters come from ``alphabet`` where a class allows one of them, else
     from printable Latin and IPA letters. ``max_length`` also caps unbounded
     repeats. ``None`` when the pattern is outside the supported subset.
     """
-    found = sized_regex_strategy(pattern, alphabet, min_length, max_length)
-    return None if found is None else found[0]
-
-
-def sized_regex_strategy(
-    pattern: str, alphabet: str, min_length: int = 0, max_length: int = 40
-) -> tuple[SearchStrategy[str], bool] | None:
-    """Like :func:`simple_regex_strategy`, and whether every string's length is in the bounds."""
     try:
         tree = _capped(_parse(pattern, alphabet), min_length, max_length)
     except _OutsideSubsetError:
