@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Router
 
 from felles.errors import UsageError
 from felles.reference.auth import Authenticator, Verifier, build_verifier
@@ -94,6 +94,19 @@ def create_app(
         exception_handlers={ProblemError: handle_problem, HTTPException: handle_http_exception},
         lifespan=lifespan,
     )
+    _no_slash_redirects(app.router)
     app.state.context = context
     app.state.components = components
     return app
+
+
+def _no_slash_redirects(router: Router) -> None:
+    """Answer a path that matches nothing with 404, never a 307 to the path with(out) a slash.
+
+    An id that decodes to ``/`` (``/service-requests/%2F``) otherwise got a
+    redirect to another resource instead of a clean refusal.
+    """
+    router.redirect_slashes = False
+    for route in router.routes:
+        if isinstance(route, Mount) and isinstance(route.app, Router):
+            _no_slash_redirects(route.app)
